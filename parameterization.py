@@ -1,0 +1,345 @@
+"""
+The parameterization engine: which init, forward multiplier, learning rate, epsilon and weight decay each
+parameter gets, as a function of width n (relative to base_width) and depth L (relative to base_depth).
+
+Everett et al. 2024 (§2.1, §3.1) write a width-scaling parameterization as three exponents per layer:
+multiplier n^-a, init std n^-b, learning rate n^-c. Every parameter of the model gets a *role*:
+
+    role        what                                    n is
+    embedding   wte, wpe                                fan_out / base fan_out
+    hidden      q k v o, MLP in/out (both dims grow)    fan_in / base fan_in
+    readout     lm_head                                 fan_in / base fan_in
+    vector      LayerNorm gains and biases              dim / base dim   (LR and eps as the embedding: Everett C.2)
+
+Roles come from shapes: the model is rebuilt on the meta device at twice the width and a dim that changes is a
+width dim (mup's infshape idea). base_width=None means absolute fan-in scaling (n = fan_in, Gupta et al.).
+
+(a, b) per role of the named parameterizations (Everett Table 1; Gupta Table 2 = TP5 Table 3):
+
+    name          embedding   hidden    readout   attention
+    sp            (0, 0)      (0, 1/2)  (0, 1/2)  1/sqrt(d_head)
+    ntk           (0, 0)      (1/2, 0)  (1/2, 0)  1/sqrt(d_head)
+    mup           (-1/2, 1/2) (0, 1/2)  (1/2, 1/2) 1/d_head
+    mfp           (0, 0)      (1/2, 0)  (1, 0)    1/d_head
+    mup_spectral  (0, 0)      (0, 1/2)  (0, 1)    1/d_head
+    nanogpt       upstream nanoGPT: every weight N(0, 0.02^2), c_proj 0.02/sqrt(2L), one global LR (not width-stable)
+
+The LR exponents c are *derived* (lr_exponents) from the stability constraints of Everett Table 2 for an optimizer
+family (sgd, adam, adafactor; invariant = 0) and an alignment assumption (full: alpha=u=1, omega=1/2; none: all 1/2).
+The resulting table reproduces Everett Table 1 and is tested cell by cell.
+
+Per parameter p with role r (sigma_r, gamma_r: width-independent constants from the config):
+
+    init std   sigma_r * n_p^-b_r                (vectors: gains 1, biases 0)
+    lr         learning_rate * gamma_r * n_p^-c_r * depth_lr_factor
+    eps        eps * n_p^-g_r (eps_scaling='per_layer', Everett §4.3) * depth_eps_factor, else eps
+    wd         weight_decay (coupled: torch's lr*wd) or weight_decay / lr_mult (independent of the LR multiplier)
+
+At n = 1 (width == base_width) every factor above is exactly 1.0, so every base-relative parameterization is
+bitwise SP there (tested).
+"""
+
+import fnmatch
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+
+import torch
+
+from model import GPT, zero_init_special
+
+ROLES = ('embedding', 'hidden', 'readout', 'vector')
+
+# (a, b) per role: multiplier n^-a, init std n^-b
+ABC = {
+    'sp':           {'embedding': (0.0, 0.0),  'hidden': (0.0, 0.5), 'readout': (0.0, 0.5)},
+    'ntk':          {'embedding': (0.0, 0.0),  'hidden': (0.5, 0.0), 'readout': (0.5, 0.0)},
+    'mup':          {'embedding': (-0.5, 0.5), 'hidden': (0.0, 0.5), 'readout': (0.5, 0.5)},
+    'mfp':          {'embedding': (0.0, 0.0),  'hidden': (0.5, 0.0), 'readout': (1.0, 0.0)},
+    'mup_spectral': {'embedding': (0.0, 0.0),  'hidden': (0.0, 0.5), 'readout': (0.0, 1.0)},
+    'nanogpt':      {'embedding': (0.0, 0.0),  'hidden': (0.0, 0.0), 'readout': (0.0, 0.0)},
+}
+MUP_FAMILY = {'mup', 'mfp', 'mup_spectral'}  # attention logits scaled 1/d_head (Yang & Hu 2021)
+FAMILIES = ('sgd', 'adam', 'adafactor', 'invariant')
+# alignment exponents (alpha, omega, u) of Everett §3.3.4
+ALIGNMENT = {'full': (1.0, 0.5, 1.0), 'none': (0.5, 0.5, 0.5)}
+
+# name pattern -> role, for parameters whose role cannot be read from shapes (e.g. a learned scalar gate)
+ROLE_OVERRIDES = {}
+
+# every config key the engine reads, with its default (train.py's globals carry the same values; a test checks it)
+DEFAULTS = dict(
+    parameterization='mup',     # sp | ntk | mup | mfp | mup_spectral | nanogpt
+    base_width=256,             # width where all multipliers are 1 (= SP); None: absolute fan-in scaling
+    base_depth=None,            # depth where the depth multipliers are 1; None: absolute (base depth 1)
+    alignment='full',           # full | none: which of Everett's LR exponent tables
+    lr_scaling='per_layer',     # per_layer: derived exponents; global: c = 0 everywhere (Everett's baseline)
+    learning_rate=1e-3,         # the base LR: every group's LR is learning_rate * lr_mult
+    lr_exponent_overrides={},   # e.g. {'readout': 0.5}: replaces the derived c of a role
+    lr_mult_embedding=1.0, lr_mult_hidden=1.0, lr_mult_readout=1.0, lr_mult_vector=1.0,  # gamma_r
+    init_std_embedding=0.02, init_std_hidden=0.02, init_std_readout=0.02,  # sigma_r: the std at n = 1
+    input_mult=1.0,             # alpha_in: constant in front of the embedding multiplier
+    output_mult=1.0,            # alpha_out: constant in front of the readout multiplier
+    attn_mult=1.0,              # constant in front of the attention scale
+    eps=1e-8,                   # optimizer epsilon at n = 1
+    eps_scaling='constant',     # constant | per_layer: eps * n^-g (Everett §4.3)
+    weight_decay=0.0,
+    wd_mode='coupled',          # coupled: group wd = weight_decay | independent: weight_decay / lr_mult
+    depth_alpha=0.0,            # residual branches x (L/L0)^-alpha: 0 off, 0.5 depth-muP, 1 CompleteP
+    depth_lr_exponent=None,     # hidden LR x (L/L0)^e; None: alpha - 1 for the adam family (CompleteP), else 0
+    zero_init_readout=False,
+    zero_init_query=False,
+)
+
+
+def get(cfg, key):
+    return cfg[key] if key in cfg else DEFAULTS[key]
+
+
+def check(cfg):
+    """Validate the engine's config keys; raises ValueError with a one-line, actionable message."""
+    p = get(cfg, 'parameterization')
+    if p not in ABC:
+        raise ValueError(f"unknown parameterization '{p}': choose one of {', '.join(ABC)}")
+    for key, allowed in [('alignment', ALIGNMENT), ('lr_scaling', ('per_layer', 'global')),
+                         ('eps_scaling', ('constant', 'per_layer')), ('wd_mode', ('coupled', 'independent'))]:
+        if get(cfg, key) not in allowed:
+            raise ValueError(f"unknown {key} '{get(cfg, key)}': choose one of {', '.join(allowed)}")
+    bad = set(get(cfg, 'lr_exponent_overrides')) - set(ROLES)
+    if bad:
+        raise ValueError(f"lr_exponent_overrides has unknown roles {sorted(bad)}: use {', '.join(ROLES)}")
+    if get(cfg, 'depth_alpha') not in (0, 0.5, 1):
+        raise ValueError(f"depth_alpha={get(cfg, 'depth_alpha')}: use 0 (off), 0.5 (depth-muP) or 1 (CompleteP)")
+
+
+# -----------------------------------------------------------------------------
+# exponents: Everett et al. Table 2 solved for the maximal stable learning rate (Table 1)
+
+def grad_exponents(abc):
+    """Negative width exponent g of dLoss/dW at init per role (Everett Table 1, 'Gradient').
+
+    The readout's gradient is its (constant-scale) input times its multiplier: g_{L+1} = a_{L+1}. Every earlier
+    layer receives the signal back through the readout init, n^-(a_{L+1} + b_{L+1}), times its own multiplier.
+    (Table 2 prints g with max(a+b, 2a+c) of the readout; with the SGD readout LR below the max is a+b.)"""
+    a_out, b_out = abc['readout']
+    g = {r: a_out + b_out + abc[r][0] for r in ('embedding', 'hidden')}
+    g['readout'] = a_out
+    g['vector'] = g['embedding']
+    return g
+
+
+def lr_exponents(abc, family, alignment='full'):
+    """Smallest c (largest stable LR n^-c) per role satisfying Everett Table 2 for one optimizer family.
+
+    Layer by layer from the input: each c makes its residual r_l exactly 0 (feature learning), given r_{l-1} = 0.
+    Vectors take the embedding's exponent (Everett App. C.2). 'invariant' optimizers scale their own updates
+    with shape (SPlus, Muon, LAMB per Gupta Table 2): c = 0 everywhere."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown optimizer family '{family}': choose one of {', '.join(FAMILIES)}")
+    alpha, omega, u = ALIGNMENT[alignment]
+    (a1, b1), (ah, bh), (ao, bo) = abc['embedding'], abc['hidden'], abc['readout']
+    # stability at init (Table 2, first row) and the omega terms, which no learning rate can fix
+    assert a1 + b1 == 0 and ah + bh == 0.5 and ao + bo >= 0.5, f"unstable at init: {abc}"
+    assert 0.5 - omega >= 0 and ao + bo - omega >= 0, "omega terms violate stability"
+    align = max(alpha, u)  # alpha and u enter in tandem: max(alpha_l, u_l - r_{l-1}) with r_{l-1} = 0
+    if family == 'invariant':
+        c = {'embedding': 0.0, 'hidden': 0.0, 'readout': 0.0}
+    elif family == 'sgd':
+        # readout: 2a + c >= alpha, and the readout update never outgrows the readout init (2a + c >= a + b),
+        # which is the solution Table 1 lists; then g = a_{L+1} + b_{L+1} + a_l (grad_exponents)
+        c_out = max(align - 2 * ao, bo - ao)
+        g = grad_exponents(abc)
+        c = {'embedding': -(g['embedding'] + a1),        # r_1 = g_1 + a_1 + c_1 = 0
+             'hidden': align - g['hidden'] - ah,           # g_l + a_l + c_l - alpha_l = 0
+             'readout': c_out}
+    elif family == 'adam':
+        # the update is normalised: its scale is the LR whatever the gradient scale (g drops out)
+        c = {'embedding': -a1, 'hidden': align - ah, 'readout': align - ao}
+    else:  # adafactor: update ~ LR x parameter scale (RMS(W) ~ n^-b), and c >= 0 against exponential growth
+        c = {'embedding': 0.0,
+             'hidden': max(0.0, align - 0.5),              # a_l + b_l = 1/2 at stable init
+             'readout': max(0.0, align - ao - bo)}
+    c['vector'] = c['embedding']
+    return c
+
+
+# -----------------------------------------------------------------------------
+# roles and per-parameter width multipliers
+
+@dataclass
+class ParamInfo:
+    role: str
+    n: float          # width multiplier n_p (fan relative to the base model's, or the absolute fan)
+    in_block: bool    # inside a transformer block (gets the depth factors)
+    fan_in: int
+    fan_out: int
+
+
+def _meta_model(config, width):
+    width_cfg = replace(config, n_embd=width)  # keeps n_head fixed, or head_dim fixed if it is set
+    with torch.device('meta'):
+        return GPT(width_cfg)
+
+
+def _fans(model, name, p):
+    """(fan_in, fan_out) of a weight from its owning module: Linear stores (out, in), Embedding (num, dim)."""
+    owner = model.get_submodule(name.rsplit('.', 1)[0]) if '.' in name else model
+    if isinstance(owner, torch.nn.Embedding):
+        return p.shape[0], p.shape[1]
+    if isinstance(owner, torch.nn.Linear):
+        return p.shape[1], p.shape[0]
+    return None
+
+
+def param_info(model, cfg):
+    """name -> ParamInfo for every parameter of the (unwrapped) GPT, roles from shapes. Raises on a stranger."""
+    config = model.config
+    delta = dict(_meta_model(config, 2 * config.n_embd).named_parameters())
+    base_width = get(cfg, 'base_width')
+    if base_width is not None:
+        if not config.head_dim and base_width % config.n_head:
+            raise ValueError(f"base_width={base_width} is not divisible by n_head={config.n_head}: "
+                             f"choose a base_width that n_head divides")
+        base = dict(_meta_model(config, base_width).named_parameters())
+    infos = OrderedDict()
+    for name, p in model.named_parameters():
+        role = next((r for pat, r in ROLE_OVERRIDES.items() if fnmatch.fnmatch(name, pat)), None)
+        fans = _fans(model, name, p)
+        if p.ndim == 1:
+            role = role or 'vector'
+            fan_in = fan_out = p.shape[0]
+            grows_in = grows_out = delta[name].shape[0] != p.shape[0]
+        elif fans is not None and p.ndim == 2:
+            fan_in, fan_out = fans
+            d_in, d_out = _fans(model, name, delta[name])
+            grows_in, grows_out = d_in != fan_in, d_out != fan_out
+            if role is None:
+                role = {(True, True): 'hidden', (False, True): 'embedding', (True, False): 'readout'}.get(
+                    (grows_in, grows_out))
+        if role is None:
+            raise ValueError(
+                f"parameterization: no role for parameter '{name}' {tuple(p.shape)}: roles come from "
+                f"nn.Linear/nn.Embedding weights whose fan-in and/or fan-out grow with n_embd, and 1-D tensors. "
+                f"Add it to ROLE_OVERRIDES in parameterization.py (e.g. '{name}': 'hidden') or make it an nn.Linear")
+        # the width dim of the role: fan-in for hidden/readout, fan-out for embedding, the length for vectors
+        width_dim = fan_out if role == 'embedding' else fan_in
+        if base_width is None:
+            n = float(width_dim)
+        else:
+            b_in, b_out = _fans(model, name, base[name]) if p.ndim == 2 else (base[name].shape[0],) * 2
+            n = width_dim / (b_out if role == 'embedding' else b_in)
+        infos[name] = ParamInfo(role, n, name.startswith('transformer.h.'), fan_in, fan_out)
+    return infos
+
+
+def width_mult(cfg, n_embd):
+    """The model-wide n that the forward multipliers use (the per-parameter n_p agree with it when base_width is set)."""
+    base_width = get(cfg, 'base_width')
+    return n_embd / base_width if base_width is not None else float(n_embd)
+
+
+def depth_mult(cfg, n_layer):
+    base_depth = get(cfg, 'base_depth')
+    return n_layer / base_depth if base_depth is not None else float(n_layer)
+
+
+# -----------------------------------------------------------------------------
+# the three outputs: forward multipliers, init, param groups
+
+def forward_mults(cfg, n_embd, n_layer, n_head):
+    """The neutral GPTConfig knobs for this width and depth (call before building the model)."""
+    check(cfg)
+    p = get(cfg, 'parameterization')
+    abc, n = ABC[p], width_mult(cfg, n_embd)
+    head_dim = n_embd // n_head
+    if p in MUP_FAMILY:
+        # 1/d_head, normalised to equal 1/sqrt(d_head) at the base head dim (64 when base_width is None)
+        base_width = get(cfg, 'base_width')
+        base_hd = base_width // n_head if base_width is not None and base_width % n_head == 0 else 64
+        base_hd = head_dim if n == 1.0 else base_hd
+        attn_scale = get(cfg, 'attn_mult') * (1.0 / math.sqrt(base_hd)) * (base_hd / head_dim)
+    else:
+        attn_scale = get(cfg, 'attn_mult') * (1.0 / math.sqrt(head_dim))
+    return dict(emb_mult=get(cfg, 'input_mult') * n ** -abc['embedding'][0],
+                hidden_mult=n ** -abc['hidden'][0],
+                logit_mult=get(cfg, 'output_mult') * n ** -abc['readout'][0],
+                attn_scale=attn_scale,
+                branch_mult=depth_mult(cfg, n_layer) ** -get(cfg, 'depth_alpha'),
+                zero_init_readout=get(cfg, 'zero_init_readout'),
+                zero_init_query=get(cfg, 'zero_init_query'))
+
+
+@torch.no_grad()
+def init_params(model, cfg, infos=None):
+    """Initialise every parameter explicitly, in named_parameters() order (equal seeds give equal draws)."""
+    p_name = get(cfg, 'parameterization')
+    abc = ABC[p_name]
+    infos = infos or param_info(model, cfg)
+    for name, p in model.named_parameters():
+        info = infos[name]
+        if info.role == 'vector':  # LayerNorm gains 1, biases 0
+            p.fill_(1.0) if name.endswith('.weight') else p.zero_()
+            continue
+        if p_name == 'nanogpt':  # upstream: 0.02 everywhere, GPT-2's 1/sqrt(2L) on the residual projections
+            std = 0.02 / math.sqrt(2 * model.config.n_layer) if name.endswith('c_proj.weight') else 0.02
+        else:
+            std = get(cfg, f'init_std_{info.role}') * info.n ** -abc[info.role][1]
+        p.normal_(0.0, std)
+    zero_init_special(model)
+
+
+def role_exponents(cfg, family):
+    """c per role after lr_scaling and overrides, and g per role (for eps), for the configured parameterization."""
+    p = get(cfg, 'parameterization')
+    if p == 'nanogpt' or get(cfg, 'lr_scaling') == 'global':
+        c = {r: 0.0 for r in ROLES}
+    else:
+        c = lr_exponents(ABC[p], family, get(cfg, 'alignment'))
+    c.update(get(cfg, 'lr_exponent_overrides'))
+    return c, grad_exponents(ABC[p])
+
+
+def param_groups(model, cfg, family, infos=None):
+    """Plain torch param groups, one per (role, lr, eps, wd) bucket, in first-appearance order.
+
+    Each group: params, names, role, lr_mult, lr, initial_lr, eps, weight_decay. Schedules multiply initial_lr;
+    optimizers read lr / eps / weight_decay from the group on every step and never import this file."""
+    check(cfg)
+    infos = infos or param_info(model, cfg)
+    c, g = role_exponents(cfg, family)
+    m_L = depth_mult(cfg, model.config.n_layer)
+    alpha_L = get(cfg, 'depth_alpha')
+    e_L = get(cfg, 'depth_lr_exponent')
+    if e_L is None:  # CompleteP (Dey et al. 2025): hidden Adam LR x (L/L0)^(alpha-1) once branches are scaled
+        e_L = alpha_L - 1 if alpha_L > 0 and family == 'adam' else 0.0
+    lr0, wd0 = get(cfg, 'learning_rate'), get(cfg, 'weight_decay')
+    groups = OrderedDict()
+    for name, p in model.named_parameters():
+        info = infos[name]
+        lr_mult = get(cfg, f'lr_mult_{info.role}') * info.n ** -c[info.role]
+        eps = get(cfg, 'eps')
+        if get(cfg, 'eps_scaling') == 'per_layer':
+            eps = eps * info.n ** -g[info.role]  # eps tracks the gradient scale of its layer (Everett §4.3)
+        if info.in_block:
+            lr_mult = lr_mult * m_L ** e_L
+            eps = eps * m_L ** -alpha_L  # CompleteP: the block gradients shrink with the branch multiplier
+        wd = wd0 if p.ndim >= 2 else 0.0  # no decay on gains and biases (nanoGPT)
+        if get(cfg, 'wd_mode') == 'independent' and wd:
+            wd = wd / lr_mult  # lr * wd stays the base lr * wd: the decay rate does not shrink with width
+        key = (info.role, lr_mult, eps, wd)
+        if key not in groups:
+            groups[key] = dict(params=[], names=[], role=info.role, lr_mult=lr_mult, lr=lr0 * lr_mult,
+                               initial_lr=lr0 * lr_mult, eps=eps, weight_decay=wd)
+        groups[key]['params'].append(p)
+        groups[key]['names'].append(name)
+    return list(groups.values())
+
+
+def describe(groups):
+    """A per-group table (role, #tensors, #params, lr, eps, wd), printed at start and saved as groups.txt."""
+    lines = [f"{'role':<10} {'tensors':>7} {'params':>10} {'lr_mult':>10} {'lr':>10} {'eps':>10} {'wd':>8}  names"]
+    for gr in groups:
+        names = ', '.join(gr['names'][:3]) + (f', ... (+{len(gr["names"]) - 3})' if len(gr['names']) > 3 else '')
+        lines.append(f"{gr['role']:<10} {len(gr['params']):>7} {sum(p.numel() for p in gr['params']):>10} "
+                     f"{gr['lr_mult']:>10.4g} {gr['lr']:>10.4g} {gr['eps']:>10.3g} {gr['weight_decay']:>8.3g}  {names}")
+    return '\n'.join(lines)

@@ -1,0 +1,437 @@
+"""
+The one training script. Runs on one device or under torchrun (DDP):
+
+    $ python train.py config/mup_adamw.py --n_embd=512
+    $ torchrun --standalone --nproc_per_node=4 train.py config/mup_adamw.py
+
+Order, as in nanoGPT: defaults -> configurator -> distributed -> data -> model (parameterization: forward
+multipliers, init) -> param groups -> optimizer -> loop. Every run writes out/<run_name>/: config.json,
+groups.txt, metrics.jsonl, summary.json, ckpt.pt (written atomically; init_from='resume' continues exactly).
+"""
+
+import json
+import math
+import os
+import pickle
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import asdict
+
+import numpy as np
+import torch
+
+import dist
+import optim
+import parameterization as P
+from configurator import ConfigError, configure
+from model import GPT, GPTConfig
+
+# -----------------------------------------------------------------------------
+# default config values: a width-256 muP AdamW run on Tiny Shakespeare (char)
+# I/O
+out_dir = 'out'
+run_name = ''  # '' -> <parameterization>_<optimizer>_w<n_embd>_d<n_layer>_lr<learning_rate>_s<seed>
+eval_interval = 250
+log_interval = 10
+eval_iters = 20  # batches per split per evaluation (the same batches every time: fixed eval RNG)
+eval_only = False
+always_save_checkpoint = True  # write ckpt.pt at every evaluation (needed to resume a killed run)
+init_from = 'scratch'  # 'scratch' | 'resume' (from <run dir>/ckpt.pt) | 'auto' (resume if ckpt.pt exists)
+seed = 1337
+sample_tokens = 0  # generate and print this many tokens at the end (0: no sample)
+# data
+dataset = 'shakespeare_char'
+gradient_accumulation_steps = 1  # micro-steps per optimizer step (total over all ranks)
+batch_size = 32  # sequences per micro-step per rank
+block_size = 256
+# model
+n_layer = 6
+n_head = 4
+head_dim = 0  # > 0: fixed head dimension, n_head = n_embd // head_dim (Everett et al. scale heads)
+n_embd = 256
+dropout = 0.0
+bias = False
+tie_embeddings = False  # only with parameterization='nanogpt' (every other one treats wte and lm_head differently)
+# parameterization (see parameterization.py; a test checks these equal parameterization.DEFAULTS)
+parameterization = 'mup'  # sp | ntk | mup | mfp | mup_spectral | nanogpt
+base_width = 256  # width at which every multiplier is 1 (= SP); None: absolute fan-in scaling (Gupta et al.)
+base_depth = None  # depth at which depth multipliers are 1; None: absolute
+alignment = 'full'  # full | none: Everett's LR exponents under full or no alignment
+lr_scaling = 'per_layer'  # per_layer (derived exponents) | global (one LR, Everett's baseline)
+lr_exponent_overrides = {}  # role -> c, e.g. {'readout': 0.5}
+lr_mult_embedding = 1.0  # per-role constant LR multipliers gamma (Everett §4.2)
+lr_mult_hidden = 1.0
+lr_mult_readout = 1.0
+lr_mult_vector = 1.0
+init_std_embedding = 0.02  # per-role init std at n = 1 (i.e. at base_width, or at fan-in 1 if base_width=None)
+init_std_hidden = 0.02
+init_std_readout = 0.02
+input_mult = 1.0  # alpha_in, constant factor on the embedding output
+output_mult = 1.0  # alpha_out, constant factor on the logits
+attn_mult = 1.0  # constant factor on the attention scale
+eps = 1e-8  # optimizer epsilon at n = 1
+eps_scaling = 'constant'  # constant | per_layer (eps * n^-g_l, Everett §4.3)
+wd_mode = 'coupled'  # coupled (torch AdamW: lr * wd) | independent (wd / lr_mult: decay rate width-independent)
+depth_alpha = 0.0  # residual branches x (L/base_depth)^-alpha: 0 off, 0.5 depth-muP, 1 CompleteP
+depth_lr_exponent = None  # hidden LR x (L/base_depth)^e; None: CompleteP's alpha - 1 for the adam family
+zero_init_readout = False
+zero_init_query = False
+# optimizer
+optimizer = 'adamw'  # see optim/__init__.py REGISTRY
+optimizer_family = ''  # '' = the optimizer's own family; or sgd | adam | adafactor | invariant to compare theories
+learning_rate = 1e-3  # base LR: each group's LR is learning_rate * its multiplier * the schedule
+max_iters = 2000
+weight_decay = 0.0
+beta1 = 0.9
+beta2 = 0.95
+momentum = 0.9  # SGD
+nesterov = False  # SGD
+grad_clip = 1.0  # clip the global gradient norm at this value, 0 to disable
+# learning-rate schedule: a multiplier of every group's initial_lr
+lr_schedule = 'cosine'  # constant | cosine | linear | wsd
+warmup_iters = 100
+lr_decay_iters = 0  # end of the decay; 0 -> max_iters
+min_lr_ratio = 0.1  # final LR as a fraction of the peak
+wsd_decay_frac = 0.2  # wsd: the last fraction of lr_decay_iters decays linearly to min_lr_ratio
+# stopping
+early_stop_patience = 0  # stop when val loss has not improved for this many iterations (Gupta et al.: 150); 0 off
+diverge_factor = 3.0  # a train loss above diverge_factor x the first one (or non-finite) stops the run as diverged
+# system
+device = 'cuda' if torch.cuda.is_available() else 'cpu'
+dtype = 'bfloat16' if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 'float32'
+compile = True  # torch.compile the model (CUDA only)
+# -----------------------------------------------------------------------------
+config_keys = [k for k, v in globals().items() if not k.startswith('_') and isinstance(v, (int, float, bool, str, dict, type(None)))]
+
+
+def die(msg):
+    print(f"error: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+try:
+    configure(globals(), sys.argv[1:])
+except ConfigError as e:
+    die(e)
+config = {k: globals()[k] for k in config_keys}  # everything that defines the run
+
+# -----------------------------------------------------------------------------
+# validate what can be validated before any work
+try:
+    P.check(config)
+    opt_cls = optim.get_optimizer_class(optimizer)
+except ValueError as e:
+    die(e)
+family = optimizer_family or opt_cls.family
+if family not in P.FAMILIES:
+    die(f"unknown optimizer_family '{family}': choose one of {', '.join(P.FAMILIES)}")
+if wd_mode == 'independent' and not opt_cls.decoupled_wd:
+    die(f"wd_mode='independent' needs decoupled weight decay, which '{optimizer}' does not have: "
+        f"use adamw or wd_mode='coupled'")
+if tie_embeddings and parameterization != 'nanogpt':
+    die(f"tie_embeddings=True needs parameterization='nanogpt': '{parameterization}' gives the embedding and the "
+        f"readout different init and LR rules; set tie_embeddings=False")
+if lr_schedule not in ('constant', 'cosine', 'linear', 'wsd'):
+    die(f"unknown lr_schedule '{lr_schedule}': choose one of constant, cosine, linear, wsd")
+if init_from not in ('scratch', 'resume', 'auto'):
+    die(f"unknown init_from '{init_from}': choose one of scratch, resume, auto")
+if device == 'cpu' and dtype != 'float32':
+    die(f"dtype='{dtype}' on the CPU: use --dtype=float32 (bf16/fp16 autocast is for CUDA)")
+run_name = run_name or f"{parameterization}_{optimizer}_w{n_embd}_d{n_layer}_lr{learning_rate:g}_s{seed}"
+run_dir = os.path.join(out_dir, run_name)
+config['run_name'] = run_name
+lr_decay_iters = lr_decay_iters or max_iters
+
+# -----------------------------------------------------------------------------
+# distributed setup, seeds, precision
+ddp, rank, local_rank, world_size, device = dist.setup(device)
+master_process = rank == 0
+print0 = dist.print0
+if gradient_accumulation_steps % world_size:
+    die(f"gradient_accumulation_steps={gradient_accumulation_steps} is not divisible by the {world_size} ranks")
+accum_steps = gradient_accumulation_steps // world_size  # micro-steps on this rank
+tokens_per_iter = gradient_accumulation_steps * batch_size * block_size
+print0(f"tokens per iteration: {tokens_per_iter:,} ({world_size} ranks x {accum_steps} micro-steps x "
+       f"{batch_size} x {block_size})")
+device_type = 'cuda' if 'cuda' in device else 'cpu'
+torch.backends.cuda.matmul.allow_tf32 = True
+torch.backends.cudnn.allow_tf32 = True
+ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype]
+ctx = nullcontext() if device_type == 'cpu' or dtype == 'float32' else torch.autocast(device_type, dtype=ptdtype)
+
+# -----------------------------------------------------------------------------
+# data: uint16 token files written by data/<dataset>/prepare.py, read through np.memmap
+data_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', dataset)
+for split in ('train', 'val'):
+    if not os.path.exists(os.path.join(data_dir, f'{split}.bin')):
+        die(f"missing {data_dir}/{split}.bin: run `python data/{dataset}/prepare.py` first")
+meta_vocab_size = None
+if os.path.exists(os.path.join(data_dir, 'meta.pkl')):
+    with open(os.path.join(data_dir, 'meta.pkl'), 'rb') as f:
+        meta = pickle.load(f)
+    meta_vocab_size = meta['vocab_size']
+# each rank draws its own random offsets from a rank-specific stream (state saved in checkpoints)
+data_rng = np.random.default_rng([seed, rank])
+
+
+def get_batch(split, rng):
+    # recreate the memmap every batch to avoid a memory leak (numpy issue, see nanoGPT)
+    data = np.memmap(os.path.join(data_dir, f'{split}.bin'), dtype=np.uint16, mode='r')
+    ix = rng.integers(len(data) - block_size, size=batch_size)
+    x = torch.stack([torch.from_numpy(data[i:i + block_size].astype(np.int64)) for i in ix])
+    y = torch.stack([torch.from_numpy(data[i + 1:i + 1 + block_size].astype(np.int64)) for i in ix])
+    if device_type == 'cuda':
+        return x.pin_memory().to(device, non_blocking=True), y.pin_memory().to(device, non_blocking=True)
+    return x.to(device), y.to(device)
+
+
+# -----------------------------------------------------------------------------
+# model: the parameterization fills the neutral knobs, builds on meta, then initialises every tensor itself
+ckpt_path = os.path.join(run_dir, 'ckpt.pt')
+resume = init_from == 'resume' or (init_from == 'auto' and os.path.exists(ckpt_path))
+if resume and not os.path.exists(ckpt_path):
+    die(f"init_from='resume' but {ckpt_path} does not exist: check out_dir/run_name or use init_from='scratch'")
+model_args = dict(n_layer=n_layer, n_head=n_head, head_dim=head_dim, n_embd=n_embd, block_size=block_size,
+                  bias=bias, vocab_size=meta_vocab_size or 50304, dropout=dropout, tie_embeddings=tie_embeddings)
+try:
+    gptconf = GPTConfig(**model_args)  # validates width / heads
+    model_args.update(P.forward_mults(config, gptconf.n_embd, gptconf.n_layer, gptconf.n_head))
+    gptconf = GPTConfig(**model_args)
+    with torch.device('meta'):
+        model = GPT(gptconf)
+    model.to_empty(device=device)
+    model.tie_weights()
+    infos = P.param_info(model, config)
+except ValueError as e:
+    die(e)
+torch.manual_seed(seed)  # same init on every rank
+P.init_params(model, config, infos)
+groups = P.param_groups(model, config, family, infos)  # from the raw model: names without wrapper prefixes
+optimizer_obj = optim.build_optimizer(optimizer, groups, config)
+iter_num, best_val_loss, best_iter = 0, float('inf'), 0
+if resume:
+    print0(f"resuming from {ckpt_path}")
+    ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+    model.load_state_dict(ckpt['model'])
+    optimizer_obj.load_state_dict(ckpt['optimizer'])
+    iter_num, best_val_loss, best_iter = ckpt['iter_num'], ckpt['best_val_loss'], ckpt['best_iter']
+    torch.set_rng_state(ckpt['rng']['torch'])
+    if device_type == 'cuda' and ckpt['rng']['cuda'] is not None:
+        torch.cuda.set_rng_state(ckpt['rng']['cuda'])
+    data_rng.bit_generator.state = ckpt['rng']['data'][rank] if rank < len(ckpt['rng']['data']) else \
+        data_rng.bit_generator.state
+    ckpt = None
+raw_model = model
+print0(f"model: {model.get_num_params() / 1e6:.2f}M parameters, {parameterization} ({family} family, "
+       f"alignment {alignment}, lr_scaling {lr_scaling}), forward mults "
+       + ', '.join(f"{k}={getattr(gptconf, k):.4g}" for k in ('emb_mult', 'hidden_mult', 'logit_mult',
+                                                             'attn_scale', 'branch_mult')))
+groups_table = P.describe(groups)
+print0(groups_table)
+scaler = torch.amp.GradScaler(device_type, enabled=(dtype == 'float16'))
+if compile and device_type == 'cuda':
+    print0("compiling the model...")
+    model = torch.compile(model)
+eval_model = model  # compiled, not DDP-wrapped: rank 0 evaluates alone
+if ddp:
+    from torch.nn.parallel import DistributedDataParallel as DDP
+    model = DDP(model, device_ids=[local_rank] if device_type == 'cuda' else None)
+
+
+# -----------------------------------------------------------------------------
+# schedule, evaluation, checkpointing, metrics
+
+def lr_multiplier(it):
+    """Multiplier of every group's initial_lr at iteration it: linear warmup, then the chosen decay."""
+    if it < warmup_iters:
+        return (it + 1) / (warmup_iters + 1)
+    if lr_schedule == 'constant':
+        return 1.0
+    if lr_schedule == 'wsd':  # warmup-stable-decay: flat, then linear decay over the last wsd_decay_frac
+        decay_start = lr_decay_iters * (1 - wsd_decay_frac)
+        if it < decay_start:
+            return 1.0
+        frac = min(1.0, (it - decay_start) / max(1, lr_decay_iters - decay_start))
+        return 1.0 - frac * (1.0 - min_lr_ratio)
+    frac = min(1.0, (it - warmup_iters) / max(1, lr_decay_iters - warmup_iters))
+    if lr_schedule == 'linear':
+        return 1.0 - frac * (1.0 - min_lr_ratio)
+    return min_lr_ratio + 0.5 * (1.0 + math.cos(math.pi * frac)) * (1.0 - min_lr_ratio)  # cosine
+
+
+@torch.no_grad()
+def estimate_loss():
+    """Mean loss over eval_iters batches per split; the same batches at every evaluation."""
+    out = {}
+    model.eval()
+    for i, split in enumerate(('train', 'val')):
+        rng = np.random.default_rng([seed, 10_000 + i])
+        losses = torch.zeros(eval_iters)
+        for k in range(eval_iters):
+            X, Y = get_batch(split, rng)
+            with ctx:
+                _, loss = eval_model(X, Y)
+            losses[k] = loss.item()
+        out[split] = losses.mean().item()
+    model.train()
+    return out
+
+
+def atomic_json(obj, path):
+    with open(path + '.tmp', 'w') as f:
+        json.dump(obj, f, indent=2)
+    os.replace(path + '.tmp', path)
+
+
+def next_train_batch():
+    """The next training batch; remembers the data-stream state before drawing it, which is what a checkpoint
+    saves, so a resumed run redraws the batch that was already prefetched."""
+    global batch_state
+    batch_state = data_rng.bit_generator.state
+    return get_batch('train', data_rng)
+
+
+def save_checkpoint():
+    data_states = [batch_state]
+    if ddp:  # every rank's data stream, so the resumed run draws exactly the batches it would have drawn
+        data_states = [None] * world_size
+        torch.distributed.all_gather_object(data_states, batch_state)
+    if not master_process:
+        return
+    ckpt = dict(model=raw_model.state_dict(), optimizer=optimizer_obj.state_dict(), model_args=model_args,
+                iter_num=iter_num, best_val_loss=best_val_loss, best_iter=best_iter, config=config,
+                rng=dict(torch=torch.get_rng_state(),
+                         cuda=torch.cuda.get_rng_state() if device_type == 'cuda' else None, data=data_states))
+    torch.save(ckpt, ckpt_path + '.tmp')
+    os.replace(ckpt_path + '.tmp', ckpt_path)  # a kill mid-write never leaves a truncated ckpt.pt
+
+
+def log_metrics(row):
+    if master_process:
+        metrics_file.write(json.dumps(row) + '\n')
+        metrics_file.flush()
+
+
+if master_process:
+    os.makedirs(run_dir, exist_ok=True)
+    atomic_json(config, os.path.join(run_dir, 'config.json'))
+    with open(os.path.join(run_dir, 'groups.txt'), 'w') as f:
+        f.write(groups_table + '\n')
+    metrics_path = os.path.join(run_dir, 'metrics.jsonl')
+    kept = []
+    if resume and os.path.exists(metrics_path):  # drop rows a killed run wrote after its last checkpoint
+        kept = [line for line in open(metrics_path) if json.loads(line)['iter'] <= iter_num]
+    metrics_file = open(metrics_path, 'w')
+    metrics_file.writelines(kept)
+    metrics_file.flush()
+
+# -----------------------------------------------------------------------------
+# training loop
+X, Y = next_train_batch()  # first batch
+t_start = time.time()
+t0 = t_start
+start_iter = iter_num
+first_loss = None
+last_train_loss = float('nan')
+last_val_loss = float('nan')
+diverged = stopped_early = False
+mfu_avg, dt_sum, dt_count = -1.0, 0.0, 0
+skip_eval = resume  # the checkpoint was written right after the evaluation at this iteration
+while True:
+    lrm = lr_multiplier(iter_num)
+    for group in optimizer_obj.param_groups:
+        group['lr'] = group['initial_lr'] * lrm
+
+    # evaluate, early-stop, checkpoint (rank 0 evaluates, every rank gets the decision)
+    if (iter_num % eval_interval == 0 or iter_num == max_iters) and not skip_eval:
+        losses = estimate_loss() if master_process else {'train': 0.0, 'val': 0.0}
+        train_l, val_l = dist.broadcast_floats([losses['train'], losses['val']], device)
+        last_val_loss = val_l
+        if val_l < best_val_loss:
+            best_val_loss, best_iter = val_l, iter_num
+        print0(f"step {iter_num}: train loss {train_l:.4f}, val loss {val_l:.4f}")
+        log_metrics(dict(iter=iter_num, kind='eval', train_loss=train_l, val_loss=val_l, lr_mult=lrm))
+        if not math.isfinite(val_l):
+            diverged = True
+        if early_stop_patience and iter_num - best_iter >= early_stop_patience:
+            stopped_early = True
+        if always_save_checkpoint or iter_num == max_iters or stopped_early or diverged:
+            save_checkpoint()
+        t0 = time.time()  # keep evaluation out of the step timing
+    skip_eval = False
+    if eval_only or iter_num >= max_iters or stopped_early or diverged:
+        break
+
+    # forward / backward with gradient accumulation; DDP syncs gradients only on the last micro-step
+    for micro_step in range(accum_steps):
+        if ddp:
+            model.require_backward_grad_sync = (micro_step == accum_steps - 1)
+        with ctx:
+            _, loss = model(X, Y)
+            loss = loss / accum_steps
+        X, Y = next_train_batch()  # prefetch the next batch while the GPU works
+        scaler.scale(loss).backward()
+    if grad_clip != 0.0:
+        scaler.unscale_(optimizer_obj)
+        torch.nn.utils.clip_grad_norm_(raw_model.parameters(), grad_clip)
+    scaler.step(optimizer_obj)
+    scaler.update()
+    optimizer_obj.zero_grad(set_to_none=True)
+
+    t1 = time.time()
+    dt, t0 = t1 - t0, t1
+    iter_num += 1
+    if iter_num % log_interval == 0 or iter_num == max_iters:
+        lossf = loss.item() * accum_steps  # a CPU-GPU sync: only on log steps (rank-local loss)
+        first_loss = lossf if first_loss is None else first_loss
+        bad = not math.isfinite(lossf) or lossf > diverge_factor * first_loss
+        if iter_num - start_iter > 5:  # let compilation and warm-up pass before timing
+            mfu = raw_model.estimate_mfu(tokens_per_iter, dt)
+            mfu_avg = mfu if mfu_avg == -1.0 else 0.9 * mfu_avg + 0.1 * mfu
+            dt_sum, dt_count = dt_sum + dt, dt_count + 1
+        last_train_loss = lossf
+        print0(f"iter {iter_num}: loss {lossf:.4f}, time {dt * 1000:.2f}ms, mfu {max(mfu_avg, 0) * 100:.2f}%")
+        log_metrics(dict(iter=iter_num, kind='train', loss=lossf, lr_mult=lrm, ms=dt * 1000))
+        if dist.any_rank(bad, device):
+            diverged = True
+            print0(f"DIVERGED at iter {iter_num}: loss {lossf} (non-finite or above {diverge_factor} x the first "
+                   f"logged loss {first_loss:.4f})")
+            break
+
+# -----------------------------------------------------------------------------
+# summary: what scripts read (sweeps skip runs whose summary.json exists)
+wall = time.time() - t_start
+if master_process:
+    summary = dict(run_name=run_name, parameterization=parameterization, optimizer=optimizer, family=family,
+                   n_embd=gptconf.n_embd, n_layer=n_layer, n_head=gptconf.n_head, learning_rate=learning_rate,
+                   seed=seed, best_val_loss=best_val_loss if math.isfinite(best_val_loss) else None,
+                   best_iter=best_iter, final_val_loss=last_val_loss if math.isfinite(last_val_loss) else None,
+                   final_train_loss=last_train_loss if math.isfinite(last_train_loss) else None,
+                   diverged=diverged, stopped_early=stopped_early, iters=iter_num,
+                   tokens=iter_num * tokens_per_iter, wall_time_s=wall,
+                   ms_per_iter=1000 * dt_sum / dt_count if dt_count else None,
+                   tokens_per_s=tokens_per_iter * dt_count / dt_sum if dt_count else None,
+                   mfu=mfu_avg if mfu_avg >= 0 else None)
+    atomic_json(summary, os.path.join(run_dir, 'summary.json'))
+    metrics_file.close()
+    if diverged:
+        print(f"run diverged: stopped at iter {iter_num}; {run_dir}/summary.json has diverged: true")
+    else:
+        print(f"done: best val loss {best_val_loss:.4f} at iter {best_iter}, final val loss {last_val_loss:.4f}"
+              + (" (early stop)" if stopped_early else "") + f"; results in {run_dir}")
+    if sample_tokens and not diverged:
+        raw_model.eval()
+        start = torch.zeros((1, 1), dtype=torch.long, device=device)
+        if meta_vocab_size and 'stoi' in meta:
+            start[0, 0] = meta['stoi'].get('\n', 0)
+        torch.manual_seed(seed)
+        with ctx:
+            out = raw_model.generate(start, sample_tokens, temperature=0.8, top_k=200)[0].tolist()
+        if meta_vocab_size and 'itos' in meta:
+            text = ''.join(meta['itos'][i] for i in out)
+        else:
+            import tiktoken
+            text = tiktoken.get_encoding('gpt2').decode(out)
+        print(f"--- sample ---\n{text}\n--------------")
+dist.cleanup()
