@@ -46,7 +46,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from model import GPT, zero_init_special
+from model import GPT, GPTConfig, zero_init_special
 
 ROLES = ('embedding', 'hidden', 'readout', 'vector')
 
@@ -286,6 +286,22 @@ def init_params(model, cfg, infos=None):
             std = get(cfg, f'init_std_{info.role}') * info.n ** -abc[info.role][1]
         p.normal_(0.0, std)
     zero_init_special(model)
+
+
+def build_model(cfg, model_args, device='cpu', seed=None):
+    """GPT with this config's forward multipliers, built on meta, materialised on device and initialised by
+    init_params. Returns (model, infos). The path train.py and scripts/coord_check.py share."""
+    base = GPTConfig(**model_args)  # validates width / heads before anything else
+    gptconf = GPTConfig(**{**model_args, **forward_mults(cfg, base.n_embd, base.n_layer, base.n_head)})
+    with torch.device('meta'):
+        model = GPT(gptconf)
+    model.to_empty(device=device)
+    model.tie_weights()
+    infos = param_info(model, cfg)
+    if seed is not None:
+        torch.manual_seed(seed)
+    init_params(model, cfg, infos)
+    return model, infos
 
 
 def role_exponents(cfg, family):

@@ -25,7 +25,7 @@ import dist
 import optim
 import parameterization as P
 from configurator import ConfigError, configure
-from model import GPT, GPTConfig
+
 
 # -----------------------------------------------------------------------------
 # default config values: a width-256 muP AdamW run on Tiny Shakespeare (char)
@@ -194,19 +194,12 @@ if resume and not os.path.exists(ckpt_path):
     die(f"init_from='resume' but {ckpt_path} does not exist: check out_dir/run_name or use init_from='scratch'")
 model_args = dict(n_layer=n_layer, n_head=n_head, head_dim=head_dim, n_embd=n_embd, block_size=block_size,
                   bias=bias, vocab_size=meta_vocab_size or 50304, dropout=dropout, tie_embeddings=tie_embeddings)
-try:
-    gptconf = GPTConfig(**model_args)  # validates width / heads
-    model_args.update(P.forward_mults(config, gptconf.n_embd, gptconf.n_layer, gptconf.n_head))
-    gptconf = GPTConfig(**model_args)
-    with torch.device('meta'):
-        model = GPT(gptconf)
-    model.to_empty(device=device)
-    model.tie_weights()
-    infos = P.param_info(model, config)
+try:  # same init on every rank: the seed is set right before init_params
+    model, infos = P.build_model(config, model_args, device, seed=seed)
 except ValueError as e:
     die(e)
-torch.manual_seed(seed)  # same init on every rank
-P.init_params(model, config, infos)
+gptconf = model.config
+model_args = asdict(gptconf)  # with the forward multipliers, saved in checkpoints
 groups = P.param_groups(model, config, family, infos)  # from the raw model: names without wrapper prefixes
 optimizer_obj = optim.build_optimizer(optimizer, groups, config)
 iter_num, best_val_loss, best_iter = 0, float('inf'), 0
