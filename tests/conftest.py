@@ -1,0 +1,40 @@
+"""Shared test helpers: the repo root on sys.path, a tiny model config, a subprocess runner for scripts."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SHAKESPEARE = ROOT.parent / 'shared' / 'data' / 'tinyshakespeare.txt'
+
+TINY = dict(n_layer=2, n_head=2, n_embd=64, block_size=16, vocab_size=65, bias=False, dropout=0.0)
+
+
+def run_script(args, cwd=ROOT, timeout=300):
+    """Run `python <args>` in the repo root; returns CompletedProcess with text stdout/stderr."""
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    return subprocess.run([sys.executable, *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+    yield
+
+
+@pytest.fixture(scope='session')
+def char_data():
+    """data/shakespeare_char prepared from the offline copy of Tiny Shakespeare (once per session)."""
+    data_dir = ROOT / 'data' / 'shakespeare_char'
+    if not (data_dir / 'train.bin').exists():
+        src = SHAKESPEARE if SHAKESPEARE.exists() else None
+        assert src is not None, f"tests need {SHAKESPEARE} (the offline Tiny Shakespeare) or prepared data"
+        r = run_script(['data/shakespeare_char/prepare.py', '--input', src])
+        assert r.returncode == 0, r.stderr
+    return data_dir
