@@ -89,3 +89,17 @@ def test_bad_config_gives_one_line_error(tmp_path, args, msg):
     assert 'Traceback' not in r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('error: ') and msg in lines[0], r.stderr
+
+
+def test_torchrun_ddp_two_ranks_and_resume_on_one(tmp_path, char_data):
+    """2 gloo ranks on the CPU train, rank 0 writes the run folder, and the checkpoint resumes in 1 process.
+    (Equality with a single process is the distributed issue's test: each rank draws its own batches.)"""
+    common = [f'--out_dir={tmp_path}', '--run_name=ddp', '--gradient_accumulation_steps=2']
+    r = run_script(['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', 'train.py',
+                    'config/debug_cpu.py', '--max_iters=10', *common])
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'tokens per iteration: 512 (2 ranks x 1 micro-steps' in r.stdout
+    assert json.loads((tmp_path / 'ddp' / 'summary.json').read_text())['iters'] == 10
+    r = run_script(['train.py', 'config/debug_cpu.py', '--max_iters=15', '--init_from=resume', *common])
+    assert r.returncode == 0, r.stderr
+    assert list(losses(tmp_path / 'ddp')) == list(range(1, 16))

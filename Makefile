@@ -1,0 +1,31 @@
+# nanomup: two commands do everything on a fresh machine.
+#   make demo   venv + deps + Tiny Shakespeare + a real muP AdamW run on the CPU (a few minutes)
+#   make test   venv + deps + pytest
+# make demo SHAKESPEARE=path/to/input.txt uses a local copy instead of downloading.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SHAKESPEARE ?=
+
+.PHONY: install data demo test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+data: install
+	$(BIN)/python data/shakespeare_char/prepare.py $(if $(SHAKESPEARE),--input $(SHAKESPEARE))
+
+demo: data
+	$(BIN)/python train.py config/mup_adamw.py config/demo_cpu.py
+
+test: install
+	$(BIN)/python -m pytest -q tests
+
+clean:
+	rm -rf out/demo out/debug
