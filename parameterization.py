@@ -175,59 +175,63 @@ class ParamInfo:
     fan_out: int
 
 
-def _meta_model(config, width):
-    width_cfg = replace(config, n_embd=width)  # keeps n_head fixed, or head_dim fixed if it is set
+def _meta_model(model, width):
+    """The same model class at another width, on the meta device (no memory, no init)."""
+    width_cfg = replace(model.config, n_embd=width)  # keeps n_head fixed, or head_dim fixed if it is set
     with torch.device('meta'):
-        return GPT(width_cfg)
+        return type(model)(width_cfg)
 
 
 def _fans(model, name, p):
-    """(fan_in, fan_out) of a weight from its owning module: Linear stores (out, in), Embedding (num, dim)."""
+    """(fan_in, fan_out): Linear stores (out, in), Embedding (num, dim), a vector is its length; None otherwise."""
+    if p.ndim == 1:
+        return p.shape[0], p.shape[0]
     owner = model.get_submodule(name.rsplit('.', 1)[0]) if '.' in name else model
-    if isinstance(owner, torch.nn.Embedding):
+    if p.ndim == 2 and isinstance(owner, torch.nn.Embedding):
         return p.shape[0], p.shape[1]
-    if isinstance(owner, torch.nn.Linear):
+    if p.ndim == 2 and isinstance(owner, torch.nn.Linear):
         return p.shape[1], p.shape[0]
     return None
 
 
+def _role_from_shapes(ndim, fans, delta_fans):
+    """Which dims grow with width, comparing the model with its twin at twice the width."""
+    if fans is None or delta_fans is None:
+        return None
+    grows = (delta_fans[0] != fans[0], delta_fans[1] != fans[1])
+    if ndim == 1:
+        return 'vector' if grows[0] else None  # LayerNorm gain / bias of width n
+    return {(True, True): 'hidden', (False, True): 'embedding', (True, False): 'readout'}.get(grows)
+
+
 def param_info(model, cfg):
-    """name -> ParamInfo for every parameter of the (unwrapped) GPT, roles from shapes. Raises on a stranger."""
-    config = model.config
-    delta = dict(_meta_model(config, 2 * config.n_embd).named_parameters())
+    """name -> ParamInfo for every parameter of the (unwrapped) model, roles from shapes; raises on a stranger."""
+    delta = _meta_model(model, 2 * model.config.n_embd)
+    delta_params = dict(delta.named_parameters())
     base_width = get(cfg, 'base_width')
     if base_width is not None:
-        if not config.head_dim and base_width % config.n_head:
-            raise ValueError(f"base_width={base_width} is not divisible by n_head={config.n_head}: "
+        if not model.config.head_dim and base_width % model.config.n_head:
+            raise ValueError(f"base_width={base_width} is not divisible by n_head={model.config.n_head}: "
                              f"choose a base_width that n_head divides")
-        base = dict(_meta_model(config, base_width).named_parameters())
+        base = _meta_model(model, base_width)
+        base_params = dict(base.named_parameters())
     infos = OrderedDict()
     for name, p in model.named_parameters():
-        role = next((r for pat, r in ROLE_OVERRIDES.items() if fnmatch.fnmatch(name, pat)), None)
         fans = _fans(model, name, p)
-        if p.ndim == 1:
-            role = role or 'vector'
-            fan_in = fan_out = p.shape[0]
-            grows_in = grows_out = delta[name].shape[0] != p.shape[0]
-        elif fans is not None and p.ndim == 2:
-            fan_in, fan_out = fans
-            d_in, d_out = _fans(model, name, delta[name])
-            grows_in, grows_out = d_in != fan_in, d_out != fan_out
-            if role is None:
-                role = {(True, True): 'hidden', (False, True): 'embedding', (True, False): 'readout'}.get(
-                    (grows_in, grows_out))
+        delta_fans = _fans(delta, name, delta_params[name]) if name in delta_params else None
+        role = next((r for pat, r in ROLE_OVERRIDES.items() if fnmatch.fnmatch(name, pat)), None)
+        role = role or _role_from_shapes(p.ndim, fans, delta_fans)
         if role is None:
             raise ValueError(
-                f"parameterization: no role for parameter '{name}' {tuple(p.shape)}: roles come from "
-                f"nn.Linear/nn.Embedding weights whose fan-in and/or fan-out grow with n_embd, and 1-D tensors. "
-                f"Add it to ROLE_OVERRIDES in parameterization.py (e.g. '{name}': 'hidden') or make it an nn.Linear")
-        # the width dim of the role: fan-in for hidden/readout, fan-out for embedding, the length for vectors
-        width_dim = fan_out if role == 'embedding' else fan_in
-        if base_width is None:
-            n = float(width_dim)
-        else:
-            b_in, b_out = _fans(model, name, base[name]) if p.ndim == 2 else (base[name].shape[0],) * 2
-            n = width_dim / (b_out if role == 'embedding' else b_in)
+                f"parameterization: no role for parameter '{name}' {tuple(p.shape)}: roles come from the shapes "
+                f"of nn.Linear / nn.Embedding weights and 1-D tensors that grow with n_embd. Add it to "
+                f"ROLE_OVERRIDES in parameterization.py (e.g. '{name}': 'hidden') or make it an nn.Linear")
+        fan_in, fan_out = fans or (p.shape[-1], p.shape[0])  # an override on another tensor: Linear convention
+        # the width dim of the role: fan-out for embeddings, fan-in otherwise (a vector's length)
+        pick = (lambda f: f[1]) if role == 'embedding' else (lambda f: f[0])
+        n = float(pick((fan_in, fan_out)))
+        if base_width is not None and name in base_params:
+            n = n / pick(_fans(base, name, base_params[name]) or (1, 1))
         infos[name] = ParamInfo(role, n, name.startswith('transformer.h.'), fan_in, fan_out)
     return infos
 
