@@ -6,7 +6,8 @@ nanoGPT's poor man's configurator, typed. Usage from a script whose defaults are
 - every argument without '=' is a config file, exec'd in order on top of the defaults (so files stack);
 - every --key=value is parsed with ast.literal_eval (falling back to a plain string) and applied after the files;
 - a key that is not a default is an error naming the closest key; types must match the default, except that an
-  int is accepted where a float is expected, and None where the default is an int or None.
+  int is accepted where a float is expected, None where the default is an int or None,
+  and a single value or a list where the default is a tuple.
 
 Errors are raised as ConfigError with a one-line message; the scripts print it and exit (no traceback).
 """
@@ -14,6 +15,9 @@ Errors are raised as ConfigError with a one-line message; the scripts print it a
 import ast
 import difflib
 import os
+
+
+CONFIG_TYPES = (int, float, bool, str, dict, tuple, type(None))  # the globals that are config keys
 
 
 class ConfigError(Exception):
@@ -31,6 +35,8 @@ def _coerce(key, value, default, where):
         return value
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if isinstance(default, tuple) and isinstance(value, (int, float, str, list)):
+        return tuple(value) if isinstance(value, list) else (value,)  # --widths=64 or [64, 128]
     if type(value) is not type(default):
         raise ConfigError(f"{where}: {key} expects {type(default).__name__} (default {default!r}), "
                           f"got {type(value).__name__} {value!r}")
@@ -39,8 +45,7 @@ def _coerce(key, value, default, where):
 
 def configure(g, args):
     """Apply config files and --key=value overrides in args to the globals dict g (only its existing keys)."""
-    known = [k for k, v in g.items() if not k.startswith('_') and isinstance(v, (int, float, bool, str, dict,
-                                                                                 type(None)))]
+    known = [k for k, v in g.items() if not k.startswith('_') and isinstance(v, CONFIG_TYPES)]
     defaults = {k: g[k] for k in known}
     for arg in args:
         if '=' not in arg:

@@ -24,7 +24,7 @@ import torch
 import dist
 import optim
 import parameterization as P
-from configurator import ConfigError, configure
+from configurator import CONFIG_TYPES, ConfigError, configure
 
 
 # -----------------------------------------------------------------------------
@@ -102,7 +102,7 @@ device = 'cuda' if torch.cuda.is_available() else 'cpu'
 dtype = 'bfloat16' if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 'float32'
 compile = True  # torch.compile the model (CUDA only)
 # -----------------------------------------------------------------------------
-config_keys = [k for k, v in globals().items() if not k.startswith('_') and isinstance(v, (int, float, bool, str, dict, type(None)))]
+config_keys = [k for k, v in globals().items() if not k.startswith('_') and isinstance(v, CONFIG_TYPES)]
 
 
 def die(msg):
