@@ -24,7 +24,8 @@ import torch
 import dist
 import optim
 import parameterization as P
-from configurator import CONFIG_TYPES, ConfigError, configure
+import configurator
+from configurator import ConfigError, configure
 
 
 # -----------------------------------------------------------------------------
@@ -102,7 +103,7 @@ device = 'cuda' if torch.cuda.is_available() else 'cpu'
 dtype = 'bfloat16' if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 'float32'
 compile = True  # torch.compile the model (CUDA only)
 # -----------------------------------------------------------------------------
-config_keys = [k for k, v in globals().items() if not k.startswith('_') and isinstance(v, CONFIG_TYPES)]
+config_keys = [k for k, v in globals().items() if not k.startswith('_') and isinstance(v, configurator.CONFIG_TYPES)]
 
 
 def die(msg):
@@ -206,6 +207,10 @@ iter_num, best_val_loss, best_iter = 0, float('inf'), 0
 if resume:
     print0(f"resuming from {ckpt_path}")
     ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+    changed = {k: (v, model_args.get(k)) for k, v in ckpt['model_args'].items() if model_args.get(k) != v}
+    if changed:
+        die(f"{ckpt_path} was written by a different model ({', '.join(f'{k}: {a} -> {b}' for k, (a, b) in changed.items())}): "
+            f"resume with the same model and parameterization config, or use another run_name")
     model.load_state_dict(ckpt['model'])
     optimizer_obj.load_state_dict(ckpt['optimizer'])
     iter_num, best_val_loss, best_iter = ckpt['iter_num'], ckpt['best_val_loss'], ckpt['best_iter']

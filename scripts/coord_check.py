@@ -25,7 +25,8 @@ import torch  # noqa: E402
 
 import optim  # noqa: E402
 import parameterization as P  # noqa: E402
-from configurator import CONFIG_TYPES, ConfigError, configure  # noqa: E402
+import configurator  # noqa: E402
+from configurator import ConfigError, configure  # noqa: E402
 
 # -----------------------------------------------------------------------------
 # defaults: every engine key, then what the check itself needs
@@ -159,7 +160,7 @@ def plot_grid(rows, path, title):
 def main(argv):
     try:
         configure(globals(), argv)
-        cfg = {k: v for k, v in globals().items() if not k.startswith('_') and isinstance(v, CONFIG_TYPES)}
+        cfg = {k: v for k, v in globals().items() if not k.startswith('_') and isinstance(v, configurator.CONFIG_TYPES)}
         P.check(cfg)
         optim.get_optimizer_class(optimizer)
     except (ConfigError, ValueError) as e:

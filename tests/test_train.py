@@ -54,6 +54,8 @@ def test_resume_continues_exactly(tmp_path, char_data):
     assert r.returncode == 0, r.stderr
     assert losses(full) == losses(half)  # bitwise: same floats in the JSON
     assert losses(full, 'eval', 'val_loss') == losses(half, 'eval', 'val_loss')
+    r, _ = train(tmp_path, '--max_iters=30', '--init_from=resume', '--n_embd=128', *common, name='half')
+    assert r.returncode == 2 and 'n_embd: 64 -> 128' in r.stderr and 'Traceback' not in r.stderr
 
 
 def test_divergence_writes_summary(tmp_path, char_data):
