@@ -16,6 +16,10 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install -r requirements.txt
 	touch $@
 
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(BIN)/pip install -r requirements-test.txt
+	touch $@
+
 install: $(VENV)/.installed
 
 data: install
@@ -24,7 +28,7 @@ data: install
 demo: data
 	$(BIN)/python train.py config/mup_adamw.py config/demo_cpu.py
 
-test: install
+test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q tests
 
 clean:

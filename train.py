@@ -343,7 +343,11 @@ while True:
 
     # evaluate, early-stop, checkpoint (rank 0 evaluates, every rank gets the decision)
     if (iter_num % eval_interval == 0 or iter_num == max_iters) and not skip_eval:
+        if hasattr(optimizer_obj, 'eval'):  # eval-time weights (Schedule-Free's x, SPlus's EMA), on every rank
+            optimizer_obj.eval()
         losses = estimate_loss() if master_process else {'train': 0.0, 'val': 0.0}
+        if hasattr(optimizer_obj, 'train'):  # back to the training weights: checkpoints hold these (exact resume)
+            optimizer_obj.train()
         train_l, val_l = dist.broadcast_floats([losses['train'], losses['val']], device)
         last_val_loss = val_l
         if val_l < best_val_loss:
