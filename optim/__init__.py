@@ -22,6 +22,10 @@ REGISTRY = {
     'sgd': SGD,
     'adam': Adam,
     'adamw': AdamW,
+    # (registry line: adam_atan2)
+    # (registry line: adopt)
+    # (registry line: schedulefree_adamw)
+    # (registry line: lamb)
 }
 
 

@@ -85,7 +85,7 @@ def test_early_stopping(tmp_path, char_data):
     (['--batch_size=abc'], 'batch_size expects int'),
     (['config/nope.py'], 'config file config/nope.py not found'),
 ])
-def test_bad_config_gives_one_line_error(tmp_path, args, msg):
+def test_bad_config_gives_one_line_error(tmp_path, args, msg, char_data):
     r, _ = train(tmp_path, *args)
     assert r.returncode == 2
     assert 'Traceback' not in r.stderr
