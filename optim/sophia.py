@@ -43,17 +43,26 @@ so the width-scaling of the LR is Adam's: 1/fan_in for hidden and readout, const
 (Gupta et al., "Extending muP: spectral conditions across optimizers", Table 2 and Appendix C.2).
 
 The elementwise update lives in `sophia_update_` (one param group: lists of tensors), so a fused Triton kernel
-(optim/kernels/) can replace the per-tensor torch loop without touching the optimizer class.
+(optim/kernels/sophia.py: the whole group in one launch, each tensor read once) replaces the per-tensor torch loop:
+`sophia_kernel` = auto (Triton when the tensors are on CUDA and triton imports) | triton | torch.
 """
 
 import torch
 
+from optim import kernels
+
 DEFAULT_BS = 5120  # the official SophiaG.step(bs=5120) default, used when neither sophia_bs nor tokens_per_iter
 
 
-def sophia_update_(params, grads, exp_avgs, hessians, *, lr, beta1, rho, bs, weight_decay, eps):
+def sophia_update_(params, grads, exp_avgs, hessians, *, lr, beta1, rho, bs, weight_decay, eps, kernel='torch'):
     """One SophiaG step for one param group, in place (paper Algorithm 3 with the official clip).
-    params, grads, exp_avgs, hessians: lists of same-shaped tensors (any shape: (out, in) matrices, (n,) vectors)."""
+    params, grads, exp_avgs, hessians: lists of same-shaped tensors (any shape: (out, in) matrices, (n,) vectors).
+    kernel: auto | triton | torch (optim/kernels): the Triton kernel does the same in one launch."""
+    fused = kernels.pick(kernel, 'sophia_kernel', 'sophia', [*params, *grads, *exp_avgs, *hessians]) \
+        if kernel != 'torch' and params else None
+    if fused is not None:
+        return fused.clipped_update_(params, grads, exp_avgs, hessians, lr=lr, beta1=beta1, rho=rho, bs=bs,
+                                     weight_decay=weight_decay, eps=eps)
     for p, g, m, h in zip(params, grads, exp_avgs, hessians):
         p.mul_(1 - lr * weight_decay)  # decoupled weight decay, scaled by the group LR
         m.mul_(beta1).add_(g, alpha=1 - beta1)  # m <- b1 m + (1 - b1) g
@@ -76,17 +85,19 @@ class SophiaG(torch.optim.Optimizer):
         'sophia_k': 10,  # Hessian refresh interval in steps (official `hess_interval`)
         'sophia_bs': 0,  # tokens per step in the clip denominator; 0 = tokens_per_iter (official total_bs*block_size)
         'sophia_eps': 1e-15,  # additive constant in the denominator (official); the group's Adam eps is not used
+        'sophia_kernel': 'auto',  # auto (Triton on CUDA) | triton | torch (optim/kernels/sophia.py)
     }
 
     def __init__(self, params, lr=1e-4, betas=(0.965, 0.99), rho=0.04, weight_decay=0.1, hessian_interval=10,
-                 bs=DEFAULT_BS, clip_eps=1e-15):
+                 bs=DEFAULT_BS, clip_eps=1e-15, kernel='auto'):
+        kernels.check_mode(kernel, 'sophia_kernel')
         if lr < 0 or rho < 0 or weight_decay < 0 or bs <= 0 or clip_eps < 0:
             raise ValueError(f"SophiaG: invalid lr={lr}, rho={rho}, weight_decay={weight_decay}, bs={bs}, "
                              f"clip_eps={clip_eps}")
         if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or int(hessian_interval) < 1:
             raise ValueError(f"SophiaG: invalid betas={betas} or hessian_interval={hessian_interval}")
         defaults = dict(lr=lr, betas=tuple(betas), rho=rho, weight_decay=weight_decay,
-                        hessian_interval=int(hessian_interval), bs=bs, clip_eps=clip_eps)
+                        hessian_interval=int(hessian_interval), bs=bs, clip_eps=clip_eps, kernel=kernel)
         super().__init__(params, defaults)
 
     @classmethod
@@ -94,7 +105,7 @@ class SophiaG(torch.optim.Optimizer):
         bs = cfg.get('sophia_bs', 0) or cfg.get('tokens_per_iter') or DEFAULT_BS
         return cls(groups, lr=cfg['learning_rate'], betas=(cfg.get('beta1', 0.965), cfg.get('beta2', 0.99)),
                    rho=cfg.get('sophia_rho', 0.04), hessian_interval=cfg.get('sophia_k', 10), bs=bs,
-                   clip_eps=cfg.get('sophia_eps', 1e-15))
+                   clip_eps=cfg.get('sophia_eps', 1e-15), kernel=cfg.get('sophia_kernel', 'auto'))
 
     def _state(self, p):
         """Lazy state as the official code keeps it: a float step counter (CPU) and m, h like the param."""
@@ -126,7 +137,7 @@ class SophiaG(torch.optim.Optimizer):
                 hessians.append(state['hessian'])
             sophia_update_(params, grads, exp_avgs, hessians, lr=group['lr'], beta1=group['betas'][0],
                            rho=group['rho'], bs=group['bs'], weight_decay=group['weight_decay'],
-                           eps=group['clip_eps'])
+                           eps=group['clip_eps'], kernel=group.get('kernel', 'auto'))  # get: older checkpoints
         return loss
 
     def hessian_due(self):

@@ -45,9 +45,15 @@ Where the sources disagree (default: the official torch file, except where noted
 Family `invariant`: |U| does not depend on the gradient scale and 2/(m+n) shrinks the update as width grows,
 so the same LR holds across widths (§4.2, Fig. 3; README "consistent across width") -- LR exponents c = 0.
 Weight decay is decoupled and multiplied by the scaled LR s (tiny on wide layers; peers.md §3 pitfall 3).
+
+Kernel (`splus_kernel`: auto | triton | torch, optim/kernels/splus.py): for rotated tensors with a basis on at
+least one side and the 'official' order, the sign and the W / EMA update run in the epilogues of Triton matmuls
+('auto': on CUDA when triton imports). The 'optax' order, sign-only tensors and 'torch' use the code below.
 """
 
 import torch
+
+from optim import kernels
 
 
 def rotate_sign(QL, M, QR):
@@ -82,16 +88,24 @@ def eigenbasis(S, eps):
 
 
 def splus_update(p, grad, momentum, ema, sides, bases, step, *, scaled_lr, beta1, beta2, ema_rate, weight_decay,
-                 inverse_every, eps, order='official'):
+                 inverse_every, eps, order='official', kernel='torch'):
     """One SPlus step on one tensor, in place on p, momentum, ema and sides; returns the eigenbases to keep.
     p, grad, momentum, ema: same shape; sides = [L (m, m) | None, R (n, n) | None] for a rotated 2-D tensor, None
-    for a sign-only one; bases likewise (Q_L, Q_R). step: this step's 1-based count."""
+    for a sign-only one; bases likewise (Q_L, Q_R). step: this step's 1-based count. kernel: auto | triton | torch
+    (optim/kernels), used for rotated tensors with a basis and the 'official' order."""
     momentum.lerp_(grad, 1 - beta1)                                     # M = b1 M + (1 - b1) G
+    fused = None
+    if kernel != 'torch' and sides is not None and order == 'official' and any(q is not None for q in bases):
+        fused = kernels.pick(kernel, 'splus_kernel', 'splus', [p, momentum, ema, *(q for q in bases if q is not None)])
     if sides is None:
         u = torch.sign(momentum)                                        # nonstandard: sign of momentum (§5.1)
     else:
         dtype = (sides[0] if sides[0] is not None else sides[1] if sides[1] is not None else momentum).dtype
-        u = rotate_sign(bases[0], momentum.to(dtype), bases[1])          # eq. 11 on the momentum, old bases
+        if fused is not None:  # U, W and EMA at once in Triton epilogues: the sides below never read W or EMA
+            fused.rotate_sign_update_(p, momentum, ema, bases[0], bases[1], scaled_lr=scaled_lr,
+                                      weight_decay=weight_decay, ema_rate=ema_rate)
+        else:
+            u = rotate_sign(bases[0], momentum.to(dtype), bases[1])      # eq. 11 on the momentum, old bases
         g = grad.to(dtype)
         if sides[0] is not None:
             sides[0].lerp_(g @ g.T, 1 - beta2)                          # L = b2 L + (1 - b2) G G^T  (m, m)
@@ -100,6 +114,8 @@ def splus_update(p, grad, momentum, ema, sides, bases, step, *, scaled_lr, beta1
         if step == 1 or step % inverse_every == 0:                      # refresh after U: step 1 uses Q = I
             new = [None if s is None else eigenbasis(s, eps) for s in sides]
             bases = [q if q is not None else old for q, old in zip(new, bases)]
+    if fused is not None:
+        return bases
     if order == 'official':
         p.add_(u, alpha=-scaled_lr)                                     # W = W - s U
         ema.lerp_(p, 1 - ema_rate)                                      # iterate average of the new W (eq. 16)
@@ -112,6 +128,7 @@ def splus_update(p, grad, momentum, ema, sides, bases, step, *, scaled_lr, beta1
 
 class SPlus(torch.optim.Optimizer):
     family = 'invariant'
+    needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     decoupled_wd = True
     hparams = {
         'splus_ema_rate': 0.999,             # torch/splus.py default (README, App. A.1)
@@ -121,11 +138,13 @@ class SPlus(torch.optim.Optimizer):
         'splus_nonstandard_constant': 1e-3,  # scale of sign-only updates (§5.1)
         'splus_nonstandard': 'shape',        # shape (torch file) | role (§5.1: embedding and readout sign-only)
         'splus_order': 'official',           # official (torch file) | optax (EMA of old W, decay inside the update)
+        'splus_kernel': 'auto',              # auto (Triton on CUDA) | triton | torch (optim/kernels/splus.py)
     }
 
     def __init__(self, params, lr=0.1, betas=(0.9, 0.999), ema_rate=0.999, inverse_every=100, eigh_eps=1e-30,
                  weight_decay=1e-2, max_dim=10000, nonstandard_constant=1e-3, nonstandard='shape',
-                 order='official'):
+                 order='official', kernel='auto'):
+        kernels.check_mode(kernel, 'splus_kernel')
         if lr < 0 or not all(0 <= b < 1 for b in betas) or not 0 <= ema_rate < 1 or inverse_every < 1 \
                 or weight_decay < 0 or max_dim < 1 or nonstandard not in ('shape', 'role') \
                 or order not in ('official', 'optax'):
@@ -135,7 +154,7 @@ class SPlus(torch.optim.Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), ema_rate=ema_rate, inverse_every=inverse_every,
                                       eigh_eps=eigh_eps, weight_decay=weight_decay, max_dim=max_dim,
                                       nonstandard_constant=nonstandard_constant, nonstandard=nonstandard,
-                                      order=order))
+                                      order=order, kernel=kernel))
 
     @classmethod
     def from_config(cls, groups, cfg):
@@ -143,7 +162,7 @@ class SPlus(torch.optim.Optimizer):
         return cls(groups, lr=cfg['learning_rate'], betas=(cfg.get('beta1', 0.9), cfg.get('beta2', 0.999)),
                    ema_rate=h['splus_ema_rate'], inverse_every=h['splus_inverse_every'], eigh_eps=h['splus_eps'],
                    max_dim=h['splus_max_dim'], nonstandard_constant=h['splus_nonstandard_constant'],
-                   nonstandard=h['splus_nonstandard'], order=h['splus_order'])
+                   nonstandard=h['splus_nonstandard'], order=h['splus_order'], kernel=h['splus_kernel'])
 
     def __setstate__(self, state):
         # the torch file reads state['step'] of every parameter here and crashes on one that never stepped
@@ -198,7 +217,8 @@ class SPlus(torch.optim.Optimizer):
                     p, p.grad, state['momentum'], state['ema'], state.get('sides'), state.get('bases'),
                     state['step'], scaled_lr=self._scaled_lr(p, group), beta1=beta1, beta2=beta2,
                     ema_rate=group['ema_rate'], weight_decay=group['weight_decay'],
-                    inverse_every=group['inverse_every'], eps=group['eigh_eps'], order=group['order'])
+                    inverse_every=group['inverse_every'], eps=group['eigh_eps'], order=group['order'],
+                    kernel=group['kernel'])
                 if bases is not None:
                     state['bases'] = bases
         return loss

@@ -13,6 +13,7 @@ sys.path.insert(0, str(ROOT))
 SHAKESPEARE = ROOT.parent / 'shared' / 'data' / 'tinyshakespeare.txt'
 
 TINY = dict(n_layer=2, n_head=2, n_embd=64, block_size=16, vocab_size=65, bias=False, dropout=0.0)
+os.environ.setdefault('TRITON_INTERPRET', '0' if torch.cuda.is_available() else '1')  # no GPU: Triton's interpreter
 
 
 def run_script(args, cwd=ROOT, timeout=300):
