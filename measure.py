@@ -20,6 +20,8 @@ def log_alignment_ratio(weight, z):
 
     RMS norms over every entry (the Frobenius form of the paper's footnote 3 over a batch of tokens); computed in
     float32 so bf16 activations do not bias it."""
+    if hasattr(weight, 'full_tensor'):  # an FSDP2 shard: the whole matrix (every rank calls this together)
+        weight = weight.full_tensor()
     w, z = weight.detach().float(), z.detach().float().reshape(-1, weight.shape[1])  # (N, fan_in)
     wz = z @ w.T  # (N, fan_out)
     rms = lambda t: t.pow(2).mean().sqrt()

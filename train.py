@@ -1,8 +1,9 @@
 """
-The one training script. Runs on one device or under torchrun (DDP):
+The one training script. Runs on one device or under torchrun (DDP, or FSDP2 with --parallel=fsdp):
 
     $ python train.py config/mup_adamw.py --n_embd=512
     $ torchrun --standalone --nproc_per_node=4 train.py config/mup_adamw.py
+    $ torchrun --standalone --nproc_per_node=4 train.py config/mup_splus.py --parallel=fsdp
 
 Order, as in nanoGPT: defaults -> configurator -> distributed -> data -> model (parameterization: forward
 multipliers, init) -> param groups -> optimizer -> loop. Every run writes out/<run_name>/: config.json,
@@ -92,6 +93,7 @@ beta2 = 0.95
 momentum = 0.9  # SGD
 nesterov = False  # SGD
 grad_clip = 1.0  # clip the global gradient norm at this value, 0 to disable
+hessian_micro_steps = 1  # Sophia's Hessian refresh: micro-batches per rank it uses (official: 1); 0 = all of them
 # learning-rate schedule: a multiplier of every group's initial_lr
 lr_schedule = 'cosine'  # constant | cosine | linear | wsd
 warmup_iters = 100
@@ -102,6 +104,7 @@ wsd_decay_frac = 0.2  # wsd: the last fraction of lr_decay_iters decays linearly
 early_stop_patience = 0  # stop when val loss has not improved for this many iterations (Gupta et al.: 150); 0 off
 diverge_factor = 3.0  # a train loss above diverge_factor x the first one (or non-finite) stops the run as diverged
 # system
+parallel = 'auto'  # under torchrun: auto (= ddp) | ddp | fsdp (FSDP2 fully_shard per Block, then the root)
 device = 'cuda' if torch.cuda.is_available() else 'cpu'
 dtype = 'bfloat16' if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 'float32'
 compile = True  # torch.compile the model (CUDA only)
@@ -143,6 +146,8 @@ if tie_embeddings and parameterization != 'nanogpt':
         f"readout different init and LR rules; set tie_embeddings=False")
 if lr_schedule not in ('constant', 'cosine', 'linear', 'wsd'):
     die(f"unknown lr_schedule '{lr_schedule}': choose one of constant, cosine, linear, wsd")
+if hessian_micro_steps < 0:
+    die(f"hessian_micro_steps={hessian_micro_steps}: use 1 (official Sophia: one micro-batch per rank), n, or 0 (all)")
 if init_from not in ('scratch', 'resume', 'auto'):
     die(f"unknown init_from '{init_from}': choose one of scratch, resume, auto")
 if device == 'cpu' and dtype != 'float32':
@@ -154,7 +159,15 @@ lr_decay_iters = lr_decay_iters or max_iters
 
 # -----------------------------------------------------------------------------
 # distributed setup, seeds, precision
+if parallel not in ('auto', 'ddp', 'fsdp'):
+    die(f"unknown parallel '{parallel}': choose one of auto, ddp, fsdp")
+if parallel != 'auto' and int(os.environ.get('RANK', -1)) == -1:
+    die(f"parallel='{parallel}' needs torchrun: torchrun --standalone --nproc_per_node=N train.py ... "
+        f"(one process: leave parallel='auto')")
+if parallel == 'fsdp' and dtype == 'float16':
+    die("parallel='fsdp' with dtype='float16' is not supported (no sharded grad scaler here): use bfloat16")
 ddp, rank, local_rank, world_size, device = dist.setup(device)
+fsdp = ddp and parallel == 'fsdp'
 master_process = rank == 0
 print0 = dist.print0
 if gradient_accumulation_steps % world_size:
@@ -162,7 +175,7 @@ if gradient_accumulation_steps % world_size:
 accum_steps = gradient_accumulation_steps // world_size  # micro-steps on this rank
 tokens_per_iter = gradient_accumulation_steps * batch_size * block_size
 print0(f"tokens per iteration: {tokens_per_iter:,} ({world_size} ranks x {accum_steps} micro-steps x "
-       f"{batch_size} x {block_size})")
+       f"{batch_size} x {block_size}){' with FSDP2' if fsdp else ' with DDP' if ddp else ''}")
 device_type = 'cuda' if 'cuda' in device else 'cpu'
 torch.backends.cuda.matmul.allow_tf32 = True
 torch.backends.cudnn.allow_tf32 = True
@@ -180,8 +193,12 @@ if os.path.exists(os.path.join(data_dir, 'meta.pkl')):
     with open(os.path.join(data_dir, 'meta.pkl'), 'rb') as f:
         meta = pickle.load(f)
     meta_vocab_size = meta['vocab_size']
-# each rank draws its own random offsets from a rank-specific stream (state saved in checkpoints)
-data_rng = np.random.default_rng([seed, rank])
+# One random stream per global micro-step j (0 <= j < gradient_accumulation_steps), seeded [seed, j]; rank r
+# draws micro-steps r*accum_steps ... (r+1)*accum_steps-1. Each rank draws different batches, and an iteration's
+# global batch does not depend on the number of ranks: 2 ranks x 1 micro-step == 1 rank x 2 micro-steps, exactly.
+# (All stream states are saved in checkpoints, so a run resumes on another world size with the same batches.)
+micro_ids = list(range(rank * accum_steps, (rank + 1) * accum_steps))
+data_rngs = [np.random.default_rng([seed, j]) for j in micro_ids]
 
 
 def get_batch(split, rng):
@@ -209,8 +226,22 @@ except ValueError as e:
     die(e)
 gptconf = model.config
 model_args = asdict(gptconf)  # with the forward multipliers, saved in checkpoints
+if fsdp:  # FSDP2: shard every Block, then the root (embeddings, final norm, readout); parameters become DTensors
+    from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+    mp = MixedPrecisionPolicy(param_dtype=ptdtype, reduce_dtype=torch.float32) if ptdtype != torch.float32 \
+        else MixedPrecisionPolicy()  # bf16 compute copies, fp32 gradient reduction, fp32 sharded masters
+    for block in model.transformer.h:
+        fully_shard(block, mp_policy=mp)
+    fully_shard(model, mp_policy=mp)
 groups = P.param_groups(model, config, role_family, infos)  # from the raw model: names without wrapper prefixes
-optimizer_obj = optim.build_optimizer(optimizer, groups, dict(config, tokens_per_iter=tokens_per_iter))
+opt_config = dict(config, tokens_per_iter=tokens_per_iter, fused=not fsdp)  # FSDP2: foreach (fused + DTensor untested)
+if ddp and getattr(opt_cls, 'needs_full_tensors', False):
+    # whole-matrix optimizers: one owner rank per parameter steps it on the full tensor (optim/distributed.py)
+    from optim.distributed import OwnerOptimizer
+    optimizer_obj = OwnerOptimizer(lambda gs: optim.build_optimizer(optimizer, gs, opt_config), groups, rank,
+                                   world_size)
+else:
+    optimizer_obj = optim.build_optimizer(optimizer, groups, opt_config)
 iter_num, best_val_loss, best_iter = 0, float('inf'), 0
 if resume:
     print0(f"resuming from {ckpt_path}")
@@ -219,14 +250,17 @@ if resume:
     if changed:
         die(f"{ckpt_path} was written by a different model ({', '.join(f'{k}: {a} -> {b}' for k, (a, b) in changed.items())}): "
             f"resume with the same model and parameterization config, or use another run_name")
-    model.load_state_dict(ckpt['model'])
-    optimizer_obj.load_state_dict(ckpt['optimizer'])
+    dist.load_full_model_state(model, ckpt['model'])
+    dist.load_full_optimizer_state(optimizer_obj, ckpt['optimizer'])
     iter_num, best_val_loss, best_iter = ckpt['iter_num'], ckpt['best_val_loss'], ckpt['best_iter']
     torch.set_rng_state(ckpt['rng']['torch'])
     if device_type == 'cuda' and ckpt['rng']['cuda'] is not None:
         torch.cuda.set_rng_state(ckpt['rng']['cuda'])
-    data_rng.bit_generator.state = ckpt['rng']['data'][rank] if rank < len(ckpt['rng']['data']) else \
-        data_rng.bit_generator.state
+    if len(ckpt['rng']['data']) != gradient_accumulation_steps:
+        die(f"{ckpt_path} has {len(ckpt['rng']['data'])} data streams but gradient_accumulation_steps="
+            f"{gradient_accumulation_steps}: resume with the same gradient_accumulation_steps")
+    for j, r in zip(micro_ids, data_rngs):
+        r.bit_generator.state = ckpt['rng']['data'][j]
     ckpt = None
 raw_model = model
 print0(f"model: {model.get_num_params() / 1e6:.2f}M parameters, {parameterization} ({family} family, "
@@ -239,8 +273,8 @@ scaler = torch.amp.GradScaler(device_type, enabled=(dtype == 'float16'))
 if compile and device_type == 'cuda':
     print0("compiling the model...")
     model = torch.compile(model)
-eval_model = model  # compiled, not DDP-wrapped: rank 0 evaluates alone
-if ddp:
+eval_model = model  # compiled, not DDP-wrapped: rank 0 evaluates alone (under FSDP every rank takes part)
+if ddp and not fsdp:
     from torch.nn.parallel import DistributedDataParallel as DDP
     model = DDP(model, device_ids=[local_rank] if device_type == 'cuda' else None)
 
@@ -290,22 +324,24 @@ def atomic_json(obj, path):
     os.replace(path + '.tmp', path)
 
 
-def next_train_batch():
-    """The next training batch; remembers the data-stream state before drawing it, which is what a checkpoint
-    saves, so a resumed run redraws the batch that was already prefetched."""
-    global batch_state
-    batch_state = data_rng.bit_generator.state
-    return get_batch('train', data_rng)
+def next_train_batch(k):
+    """The batch of this rank's k-th micro-step; remembers the stream's state before drawing it, which is what a
+    checkpoint saves, so a resumed run redraws the batch that was already prefetched."""
+    global prefetched
+    prefetched = (k, data_rngs[k].bit_generator.state)
+    return get_batch('train', data_rngs[k])
 
 
 def save_checkpoint():
-    data_states = [batch_state]
-    if ddp:  # every rank's data stream, so the resumed run draws exactly the batches it would have drawn
-        data_states = [None] * world_size
-        torch.distributed.all_gather_object(data_states, batch_state)
+    # every stream of every rank, in global micro-step order; the prefetched batch's stream as before the draw
+    states = [r.bit_generator.state for r in data_rngs]
+    states[prefetched[0]] = prefetched[1]
+    data_states = [s for part in dist.gather_objects(states) for s in part]
+    model_state = dist.full_model_state(raw_model)  # under FSDP: shards gathered (every rank takes part)
+    optim_state = dist.full_optimizer_state(optimizer_obj)
     if not master_process:
         return
-    ckpt = dict(model=raw_model.state_dict(), optimizer=optimizer_obj.state_dict(), model_args=model_args,
+    ckpt = dict(model=model_state, optimizer=optim_state, model_args=model_args,
                 iter_num=iter_num, best_val_loss=best_val_loss, best_iter=best_iter, config=config,
                 rng=dict(torch=torch.get_rng_state(),
                          cuda=torch.cuda.get_rng_state() if device_type == 'cuda' else None, data=data_states))
@@ -334,7 +370,7 @@ if master_process:
 
 # -----------------------------------------------------------------------------
 # training loop
-X, Y = next_train_batch()  # first batch
+X, Y = next_train_batch(0)  # first batch
 t_start = time.time()
 t0 = t_start
 start_iter = iter_num
@@ -353,7 +389,7 @@ while True:
     if (iter_num % eval_interval == 0 or iter_num == max_iters) and not skip_eval:
         if hasattr(optimizer_obj, 'eval'):  # eval-time weights (Schedule-Free's x, SPlus's EMA), on every rank
             optimizer_obj.eval()
-        losses = estimate_loss() if master_process else {'train': 0.0, 'val': 0.0}
+        losses = estimate_loss() if master_process or fsdp else {'train': 0.0, 'val': 0.0}
         if hasattr(optimizer_obj, 'train'):  # back to the training weights: checkpoints hold these (exact resume)
             optimizer_obj.train()
         train_l, val_l = dist.broadcast_floats([losses['train'], losses['val']], device)
@@ -370,7 +406,8 @@ while True:
             save_checkpoint()
         t0 = time.time()  # keep evaluation out of the step timing
     skip_eval = False
-    if alignment_interval and iter_num % alignment_interval == 0 and master_process:
+    if alignment_interval and iter_num % alignment_interval == 0 and (master_process or fsdp) \
+            and not (resume and iter_num == start_iter):  # a resumed run already logged this iteration
         # on one fixed validation batch, uncompiled raw model, eval mode (no dropout): comparable across steps
         Xa, _ = get_batch('val', np.random.default_rng([seed, 20_000]))
         raw_model.eval()
@@ -382,15 +419,20 @@ while True:
     if eval_only or iter_num >= max_iters or stopped_early or diverged:
         break
 
-    # forward / backward with gradient accumulation; DDP syncs gradients only on the last micro-step
+    # forward / backward with gradient accumulation; DDP/FSDP sync gradients only on the last micro-step
+    loss_sum, batches = 0.0, []
     for micro_step in range(accum_steps):
-        if ddp:
+        if fsdp:
+            raw_model.set_requires_gradient_sync(micro_step == accum_steps - 1)
+        elif ddp:
             model.require_backward_grad_sync = (micro_step == accum_steps - 1)
         with ctx:
             _, loss = model(X, Y)
             loss = loss / accum_steps
-        X, Y = next_train_batch()  # prefetch the next batch while the GPU works
+        batches.append(X)  # kept for Sophia's Hessian refresh
+        X, Y = next_train_batch((micro_step + 1) % accum_steps)  # prefetch the next batch while the GPU works
         scaler.scale(loss).backward()
+        loss_sum = loss_sum + loss.detach()
     if grad_clip != 0.0:
         scaler.unscale_(optimizer_obj)
         torch.nn.utils.clip_grad_norm_(raw_model.parameters(), grad_clip)
@@ -398,15 +440,26 @@ while True:
     scaler.update()
     optimizer_obj.zero_grad(set_to_none=True)
     if hasattr(optimizer_obj, 'hessian_due') and optimizer_obj.hessian_due():
-        # Sophia's Gauss-Newton-Bartlett estimate (Liu et al. Alg. 2): labels sampled from the model's own
-        # logits on the next batch, the gradient of that loss -> h <- b2 h + (1 - b2) g*g (official train_sophiag.py)
-        with ctx:
-            logits, _ = model(X, Y)  # targets only to get logits at every position: (B, T, vocab)
-            y_sample = torch.distributions.Categorical(logits=logits.float()).sample()
-            loss_sampled = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), y_sample.view(-1))
-        scaler.scale(loss_sampled).backward()
+        # Sophia's Gauss-Newton-Bartlett estimate (Liu et al. Alg. 2): labels sampled from the model's own logits,
+        # the gradient of that loss -> h <- b2 h + (1 - b2) g*g (official train_sophiag.py: one micro-batch per
+        # GPU, so the Hessian batch grows with the ranks; hessian_micro_steps=0 uses the whole iteration's batch,
+        # which is the same on any number of ranks). Inputs: this iteration's micro-batches (the official code
+        # takes the next one; same distribution). Labels come from a generator keyed by (seed, iteration, global
+        # micro-step), so the sample does not depend on the world size.
+        hb = batches if hessian_micro_steps == 0 else batches[:hessian_micro_steps]
+        for k, Xh in enumerate(hb):
+            if fsdp:
+                raw_model.set_requires_gradient_sync(k == len(hb) - 1)
+            elif ddp:
+                model.require_backward_grad_sync = (k == len(hb) - 1)
+            with ctx:
+                logits, _ = model(Xh, Xh)  # targets only to get logits at every position: (B, T, vocab)
+            gen = torch.Generator(device=logits.device).manual_seed(seed * 1_000_003 + iter_num * 1009 + micro_ids[k])
+            probs = F.softmax(logits.float().view(-1, logits.size(-1)), dim=-1)
+            y_sample = torch.multinomial(probs, 1, generator=gen).view(-1)  # (B*T,)
+            loss_sampled = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), y_sample) / len(hb)
+            loss_sampled.backward()  # unscaled: the grad scaler's unscale_ belongs to the training step
         if grad_clip != 0.0:
-            scaler.unscale_(optimizer_obj)
             torch.nn.utils.clip_grad_norm_(raw_model.parameters(), grad_clip)
         optimizer_obj.update_hessian()
         optimizer_obj.zero_grad(set_to_none=True)
@@ -415,7 +468,7 @@ while True:
     dt, t0 = t1 - t0, t1
     iter_num += 1
     if iter_num % log_interval == 0 or iter_num == max_iters:
-        lossf = loss.item() * accum_steps  # a CPU-GPU sync: only on log steps (rank-local loss)
+        lossf = dist.all_mean(loss_sum).item()  # the iteration's mean loss over all micro-steps and ranks
         first_loss = lossf if first_loss is None else first_loss
         bad = not math.isfinite(lossf) or lossf > diverge_factor * first_loss
         if iter_num - start_iter > 5:  # let compilation and warm-up pass before timing
@@ -452,9 +505,10 @@ if master_process:
     else:
         print(f"done: best val loss {best_val_loss:.4f} at iter {best_iter}, final val loss {last_val_loss:.4f}"
               + (" (early stop)" if stopped_early else "") + f"; results in {run_dir}")
-    if sample_tokens and not diverged:
-        if hasattr(optimizer_obj, 'eval'):  # sample from the eval-time weights (Schedule-Free's x, SPlus's EMA)
-            optimizer_obj.eval()
+if sample_tokens and not diverged:
+    if hasattr(optimizer_obj, 'eval'):  # sample from the eval-time weights (Schedule-Free's x, SPlus's EMA)
+        optimizer_obj.eval()  # every rank (whole-tensor optimizers broadcast from their owners)
+    if master_process or fsdp:  # under FSDP every rank runs the forward passes, rank 0 prints
         raw_model.eval()
         start = torch.zeros((1, 1), dtype=torch.long, device=device)
         if meta_vocab_size and 'stoi' in meta:
@@ -467,5 +521,5 @@ if master_process:
         else:
             import tiktoken
             text = tiktoken.get_encoding('gpt2').decode(out)
-        print(f"--- sample ---\n{text}\n--------------")
+        dist.print0(f"--- sample ---\n{text}\n--------------")
 dist.cleanup()

@@ -14,6 +14,10 @@ Optimizer registry: config name -> class. Every class is a torch.optim.Optimizer
   are train.py's own;
 - builds itself from the run config with `from_config(groups, cfg)`; cfg also carries `tokens_per_iter`.
 
+- declares `needs_full_tensors = True` when its update needs whole tensors (eigendecompositions, Newton-Schulz,
+  norms): under torchrun train.py then wraps it in optim.distributed.OwnerOptimizer (one owner rank per tensor).
+  Elementwise optimizers run unchanged on every rank (DDP) or on their DTensor shards (FSDP2).
+
 Optional hooks train.py calls when present: `eval()` / `train()` around evaluation (eval-time weights),
 `hessian_due()` + `update_hessian()` (Sophia: an extra forward/backward on sampled labels).
 

@@ -77,6 +77,7 @@ def adafactor_update(param, grad, state, *, lr, beta2_decay, eps1, eps2, d, weig
 
 class Adafactor(torch.optim.Optimizer):
     family = 'adafactor'
+    needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     decoupled_wd = True
     hparams = {
         'adafactor_beta2_decay': -0.8,      # beta2_t = 1 - t^decay (paper, torch default)

@@ -49,6 +49,7 @@ def adam_ps_update(p, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps,
 
 class AdamPS(torch.optim.Optimizer):
     family = 'adafactor'
+    needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     decoupled_wd = True
     hparams = {'adam_ps_eps2': 1e-3}  # Adafactor's eps_2 (Shazeer & Stern 2018; optax min_scale)
 

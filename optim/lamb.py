@@ -69,6 +69,7 @@ def lamb_update(p, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, weigh
 class LAMB(torch.optim.Optimizer):
     """LAMB (You et al. 2019, Alg. 2): Adam direction plus wd * w, rescaled per tensor to ||dW|| = lr * ||W||."""
     family = 'invariant'
+    needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     decoupled_wd = True  # wd is never in the gradient or the moments (it sits in u, see the module docstring)
     hparams = {
         'lamb_bias_correction': True,  # Alg. 2's bias correction of m and v (pytorch-optimizer: off)

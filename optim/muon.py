@@ -106,6 +106,7 @@ def ns_dtype_for(name, p):
 class Muon(torch.optim.Optimizer):
     """Muon for 2-D hidden params, AdamW (LR x adam_lr_ratio) for the rest, chosen per group role and p.ndim."""
     family = 'invariant'
+    needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     role_family = {'embedding': 'adam', 'readout': 'adam', 'vector': 'adam'}
     decoupled_wd = True
     hparams = {

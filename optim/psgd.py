@@ -184,6 +184,7 @@ def noise_seed(seed, key, index):
 class PSGDKron(torch.optim.Optimizer):
     """PSGD with Kronecker-factored preconditioners (Li; defaults of kron_torch.Kron). See the module docstring."""
     family = 'adam'
+    needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     decoupled_wd = True
     hparams = {
         'psgd_precond_lr': 0.1,  # step size of the preconditioner fit

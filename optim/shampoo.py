@@ -124,6 +124,7 @@ def shampoo_step(p, grad, state, *, lr, beta1, beta2, eps, weight_decay, shampoo
 class Shampoo(torch.optim.Optimizer):
     """Shampoo with DistributedShampoo semantics and Adam grafting; see the module docstring for the update."""
     family = 'adam'
+    needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     decoupled_wd = True
     hparams = HPARAMS
 

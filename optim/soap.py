@@ -127,6 +127,7 @@ def soap_step(p, grad, state, *, lr, beta1, beta2, eps, weight_decay, shampoo_be
 class SOAP(torch.optim.Optimizer):
     """SOAP (Vyas et al. 2024) with the official defaults; see the module docstring for the update."""
     family = 'adam'
+    needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     decoupled_wd = True
     hparams = HPARAMS
 

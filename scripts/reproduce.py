@@ -26,6 +26,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sweep  # noqa: E402  (scripts/sweep.py: the same GPU slots the sweep will use)
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {
     # name: (base config, fixed overrides, parameterizations) -- Gupta et al. Table 3 on Tiny Shakespeare
@@ -99,7 +102,8 @@ def write_report(path, name, cmd, tables_dir, info):
     if fits.exists():
         rows = [r.split(',') for r in fits.read_text().splitlines()[1:] if r.strip()]
         lines += ['## Fitted optimal-LR exponents (lr* ~ width^e)', '', '| table | e | 95% bootstrap |', '|---|---|---|']
-        lines += [f"| {r[0]} | {float(r[3]):+.3f} | [{r[4]}, {r[5]}] |" for r in rows if r[3] not in ('', 'nan')]
+        ci = lambda lo, hi: f"[{float(lo):+.3f}, {float(hi):+.3f}]" if lo not in ('', 'nan') else 'n/a'
+        lines += [f"| {r[0]} | {float(r[3]):+.3f} | {ci(r[4], r[5])} |" for r in rows if r[3] not in ('', 'nan')]
         lines.append('')
     lines += [(tables_dir / 'tables.md').read_text(), '', '## Plots', '']
     lines += [f"![{p.stem}]({rel}/{p.name})" for p in sorted(tables_dir.glob('*.png'))]
@@ -138,7 +142,8 @@ def main(argv):
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
 
-    n_slots = max(1, len(args.gpus.split(',')) if args.gpus else args.jobs)
+    # parallel slots exactly as sweep.py will hand them out (all visible GPUs unless --gpus, else --jobs on the CPU)
+    n_slots = len(sweep.slots(sweep.visible_gpus(args.gpus or None), 1, max(1, args.jobs)))
     plan_file = work / 'plan.json'
     if args.max_iters:
         iters = args.max_iters
