@@ -12,9 +12,9 @@ Adam+PS's RMS(W)) -- declare `needs_full_tensors = True`, and train.py wraps the
            broadcast from its owner. Expensive work is split across ranks (SPlus §5.1), each rank keeps the
            optimizer state of the parameters it owns only (ZeRO-1 style).
     FSDP2  the wrapped optimizer is built over full-size "proxy" tensors, allocated on each parameter's owner
-           only. Per step: the gradient shards and parameter shards are gathered (DTensor.full_tensor, the owner
-           keeps them), the owner steps its proxies, and distribute_tensor(..., src_data_rank=owner) sends every
-           rank its shard of the new parameter back.
+           only. Per step: the gradient shards and parameter shards are gathered into the owner (dist.gather of
+           FSDP2's padded chunks: one copy of each tensor travels, to one rank), the owner steps its proxies, and a
+           dist.scatter sends every rank its shard of the new parameter back.
 
 Owners: greedy longest-processing-time assignment by cost m*n*(m+n) (the eigendecomposition / matmul work of an
 (m, n) matrix; vectors cost their size), so ranks get about the same work. Deterministic from the shapes, so every
@@ -39,6 +39,52 @@ def is_dtensor(t):
 def full_tensor(t):
     """The whole tensor on every rank: a DTensor's all-gather, or t itself. A collective for DTensors."""
     return t.full_tensor() if is_dtensor(t) else t
+
+
+def _row_sharded(t):
+    """True for an FSDP2 parameter / gradient: a DTensor sharded on dim 0 over a mesh of every rank."""
+    from torch.distributed.tensor import Shard
+    return (is_dtensor(t) and len(t.placements) == 1 and t.placements[0] == Shard(0)
+            and t.device_mesh.size() == dist.get_world_size())
+
+
+@torch.no_grad()
+def gather_to(t, dst):
+    """The whole of a row-sharded DTensor on rank dst only (None elsewhere): each rank sends its shard, padded to
+    FSDP2's chunk size ceil(rows / ranks) (torch.chunk layout: shard r holds rows r*c ... r*c + len_r), so the
+    traffic is one copy of the tensor into one rank instead of one into every rank (all-gather)."""
+    if not _row_sharded(t):
+        full = full_tensor(t)
+        return full if dist.get_rank() == dst else None
+    local, n, rows = t.to_local(), dist.get_world_size(), t.shape[0]
+    c = -(-rows // n)
+    padded = local.new_zeros((c, *t.shape[1:]))
+    padded[:local.shape[0]] = local
+    parts = [torch.empty_like(padded) for _ in range(n)] if dist.get_rank() == dst else None
+    dist.gather(padded, parts, dst=dst)
+    return torch.cat(parts)[:rows] if parts is not None else None
+
+
+@torch.no_grad()
+def scatter_from(full, p, src):
+    """Rank src's whole tensor `full` into every rank's shard of the row-sharded DTensor p (the inverse of
+    gather_to: padded chunks, one scatter)."""
+    if not _row_sharded(p):
+        if full is None:
+            full = torch.empty(p.shape, dtype=p.dtype, device=p.to_local().device)
+        new = torch.distributed.tensor.distribute_tensor(full, p.device_mesh, p.placements, src_data_rank=src)
+        p.to_local().copy_(new.to_local())
+        return
+    local, n, rows = p.to_local(), dist.get_world_size(), p.shape[0]
+    c = -(-rows // n)
+    out = local.new_empty((c, *p.shape[1:]))
+    parts = None
+    if dist.get_rank() == src:
+        padded = full.new_zeros((c * n, *p.shape[1:]))
+        padded[:rows] = full
+        parts = list(padded.to(local.dtype).chunk(n))
+    dist.scatter(out, parts, src=src)
+    local.copy_(out[:local.shape[0]])
 
 
 def assign_owners(shapes, world_size):
@@ -97,8 +143,8 @@ class OwnerOptimizer:
     def _pull(self, grads=True):
         """FSDP: gather full parameters (and gradients) into the owners' proxies. Every rank takes part."""
         for i, (p, q) in enumerate(zip(self.params, self.proxies)):
-            w = full_tensor(p.data)
-            g = full_tensor(p.grad) if grads and p.grad is not None else None
+            w = gather_to(p.data, self.owners[i])
+            g = gather_to(p.grad, self.owners[i]) if grads and p.grad is not None else None
             if self.owned(i):
                 q.copy_(w)
                 q.grad = g.to(q.dtype) if g is not None else None
@@ -111,10 +157,7 @@ class OwnerOptimizer:
             if not self.sharded:
                 dist.broadcast(p.data, src=src)
                 continue
-            q = self.proxies[i]
-            full = q if self.owned(i) else torch.empty(p.shape, dtype=p.dtype, device=q.device)
-            new = torch.distributed.tensor.distribute_tensor(full, p.device_mesh, p.placements, src_data_rank=src)
-            p.to_local().copy_(new.to_local())
+            scatter_from(self.proxies[i] if self.owned(i) else None, p, src)
 
     # --- the optimizer interface --------------------------------------------------------------------------------
     @torch.no_grad()

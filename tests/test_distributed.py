@@ -212,3 +212,41 @@ def test_divergence_stops_every_rank_together(char_data, tmp_path):
     out = run_ranks(args, 2)
     summary = json.load(open(tmp_path / 'd' / 'summary.json'))
     assert summary['diverged'] and summary['iters'] < 20 and 'DIVERGED' in out
+
+
+GATHER_CHECK = '''
+import torch, torch.distributed as dist
+from torch.distributed.fsdp import fully_shard
+from optim.distributed import _row_sharded, gather_to, scatter_from
+dist.init_process_group('gloo')
+rank = dist.get_rank()
+for rows in (5, 1, 4):  # uneven (3 + 2), a rank with no rows (1 + 0), even
+    torch.manual_seed(0)
+    m = torch.nn.Linear(3, rows, bias=False)
+    ref = m.weight.detach().clone()
+    fully_shard(m)
+    p = m.weight
+    assert _row_sharded(p), p.placements
+    full = gather_to(p.data, 1)
+    assert (full is None) == (rank != 1)
+    if rank == 1:
+        assert torch.equal(full, ref), (rows, full, ref)
+    scatter_from(ref * 2 if rank == 1 else None, p, 1)
+    assert torch.equal(p.full_tensor(), ref * 2), rows
+print('ok', rank)
+dist.destroy_process_group()
+'''
+
+
+def test_gather_to_owner_and_scatter_back_on_uneven_shards():
+    """FSDP2 shards in torch.chunk layout (uneven, and a rank with no rows): the owner gets the exact tensor, and
+    its new value comes back to every shard exactly."""
+    port = free_port()
+    procs = [subprocess.Popen([sys.executable, '-c', GATHER_CHECK], cwd=ROOT, text=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE,
+                              env=dict(os.environ, RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE='2', MASTER_ADDR='127.0.0.1',
+                                       MASTER_PORT=str(port), OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT)))
+             for r in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0 and out.startswith('ok'), err[-3000:]
