@@ -10,6 +10,8 @@ import os
 import torch
 import torch.distributed as dist
 
+from optim.distributed import is_dtensor
+
 
 def setup(device):
     """(ddp, rank, local_rank, world_size, device) from torchrun's environment."""
@@ -62,13 +64,9 @@ def cleanup():
 # every rank calls them, in the same order) and scatter them back on load. Whole-tensor optimizers
 # (optim.distributed.OwnerOptimizer) gather their owners' states themselves.
 
-def _is_dtensor(t):
-    return hasattr(t, 'device_mesh') and hasattr(t, 'full_tensor')
-
-
 def _gather_full(obj):
     """obj with every DTensor replaced by the full tensor (on the CPU), nested containers included."""
-    if _is_dtensor(obj):
+    if is_dtensor(obj):
         return obj.full_tensor().cpu()
     if isinstance(obj, dict):
         return {k: _gather_full(v) for k, v in obj.items()}
@@ -90,7 +88,7 @@ def load_full_model_state(module, state):
     fixed = {}
     for k, v in state.items():
         t = own.get(k)
-        if t is not None and _is_dtensor(t):
+        if t is not None and is_dtensor(t):
             v = distribute_tensor(v.to(t.to_local().device, t.dtype), t.device_mesh, t.placements, src_data_rank=None)
         fixed[k] = v
     module.load_state_dict(fixed)
@@ -111,7 +109,7 @@ def load_full_optimizer_state(optimizer, state):
     params = [p for g in optimizer.param_groups for p in g['params']]
 
     def shard_like(p, v):
-        if _is_dtensor(p) and torch.is_tensor(v) and tuple(v.shape) == tuple(p.shape) and v.dim() > 0:
+        if is_dtensor(p) and torch.is_tensor(v) and tuple(v.shape) == tuple(p.shape) and v.dim() > 0:
             return distribute_tensor(v.to(p.to_local().device), p.device_mesh, p.placements, src_data_rank=None)
         if isinstance(v, (list, tuple)):
             return type(v)(shard_like(p, x) for x in v)

@@ -21,12 +21,12 @@ from dataclasses import asdict
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 import dist
 import measure
 import optim
 import parameterization as P
+from optim.sophia import hessian_sample_seed, sampled_label_loss
 import configurator
 from configurator import ConfigError, configure
 
@@ -318,6 +318,14 @@ def estimate_loss():
     return out
 
 
+def set_grad_sync(flag):
+    """Whether the next backward reduces gradients across ranks (only the last micro-step's does)."""
+    if fsdp:
+        raw_model.set_requires_gradient_sync(flag)
+    elif ddp:
+        model.require_backward_grad_sync = flag
+
+
 def atomic_json(obj, path):
     with open(path + '.tmp', 'w') as f:
         json.dump(obj, f, indent=2)
@@ -422,10 +430,7 @@ while True:
     # forward / backward with gradient accumulation; DDP/FSDP sync gradients only on the last micro-step
     loss_sum, batches = 0.0, []
     for micro_step in range(accum_steps):
-        if fsdp:
-            raw_model.set_requires_gradient_sync(micro_step == accum_steps - 1)
-        elif ddp:
-            model.require_backward_grad_sync = (micro_step == accum_steps - 1)
+        set_grad_sync(micro_step == accum_steps - 1)
         with ctx:
             _, loss = model(X, Y)
             loss = loss / accum_steps
@@ -448,16 +453,10 @@ while True:
         # micro-step), so the sample does not depend on the world size.
         hb = batches if hessian_micro_steps == 0 else batches[:hessian_micro_steps]
         for k, Xh in enumerate(hb):
-            if fsdp:
-                raw_model.set_requires_gradient_sync(k == len(hb) - 1)
-            elif ddp:
-                model.require_backward_grad_sync = (k == len(hb) - 1)
+            set_grad_sync(k == len(hb) - 1)
             with ctx:
                 logits, _ = model(Xh, Xh)  # targets only to get logits at every position: (B, T, vocab)
-            gen = torch.Generator(device=logits.device).manual_seed(seed * 1_000_003 + iter_num * 1009 + micro_ids[k])
-            probs = F.softmax(logits.float().view(-1, logits.size(-1)), dim=-1)
-            y_sample = torch.multinomial(probs, 1, generator=gen).view(-1)  # (B*T,)
-            loss_sampled = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), y_sample) / len(hb)
+            loss_sampled = sampled_label_loss(logits, hessian_sample_seed(seed, iter_num, micro_ids[k])) / len(hb)
             loss_sampled.backward()  # unscaled: the grad scaler's unscale_ belongs to the training step
         if grad_clip != 0.0:
             torch.nn.utils.clip_grad_norm_(raw_model.parameters(), grad_clip)

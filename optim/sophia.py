@@ -48,6 +48,7 @@ The elementwise update lives in `sophia_update_` (one param group: lists of tens
 """
 
 import torch
+import torch.nn.functional as F
 
 from optim import kernels
 
@@ -75,6 +76,21 @@ def sophia_hessian_update_(hessians, grads, *, beta2):
     """h <- b2 h + (1 - b2) g^ * g^ (paper Algorithm 2, GNB; no bias correction), g^ = grad of the sampled-label loss."""
     for h, g in zip(hessians, grads):
         h.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+
+
+def hessian_sample_seed(seed, iter_num, micro_step):
+    """Generator seed for the labels of Sophia's Hessian refresh at (iteration, global micro-step): the sample
+    does not depend on the number of ranks or on any other use of the global RNG."""
+    return seed * 1_000_003 + iter_num * 1009 + micro_step
+
+
+def sampled_label_loss(logits, generator_seed):
+    """The Gauss-Newton-Bartlett loss (Liu et al. Alg. 2): cross-entropy against labels drawn from the model's own
+    predictive distribution. logits (B, T, V) -> scalar; its gradient squared is the Hessian estimate."""
+    flat = logits.float().view(-1, logits.size(-1))  # (B*T, V)
+    gen = torch.Generator(device=logits.device).manual_seed(generator_seed)
+    y_sample = torch.multinomial(F.softmax(flat, dim=-1), 1, generator=gen).view(-1)  # (B*T,)
+    return F.cross_entropy(flat, y_sample)
 
 
 class SophiaG(torch.optim.Optimizer):

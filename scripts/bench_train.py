@@ -59,6 +59,7 @@ import model as model_lib  # noqa: E402
 import optim  # noqa: E402
 import parameterization as P  # noqa: E402
 from configurator import ConfigError, configure  # noqa: E402
+from optim.sophia import hessian_sample_seed, sampled_label_loss  # noqa: E402
 
 # -----------------------------------------------------------------------------
 # the bench's own keys (train.py's keys come from train_defaults())
@@ -324,7 +325,6 @@ class Bench:
         opt = self.build_optimizer(name)
         scaler = torch.amp.GradScaler(self.device_type, enabled=(c['dtype'] == 'float16'))
         model, raw_model, ctx, accum = self.model, self.raw_model, self.ctx, self.accum
-        V = self.gptconf.vocab_size
         X, Y = self.get_batch()
 
         def train_step(iter_num):
@@ -353,10 +353,7 @@ class Bench:
                 for k, Xh in enumerate(hb):
                     with ctx:
                         logits, _ = model(Xh, Xh)  # targets only to get logits at every position
-                    gen = torch.Generator(device=logits.device).manual_seed(c['seed'] * 1_000_003 + iter_num * 1009 + k)
-                    probs = F.softmax(logits.float().view(-1, V), dim=-1)
-                    y_sample = torch.multinomial(probs, 1, generator=gen).view(-1)
-                    loss_sampled = F.cross_entropy(logits.view(-1, V).float(), y_sample) / len(hb)
+                    loss_sampled = sampled_label_loss(logits, hessian_sample_seed(c['seed'], iter_num, k)) / len(hb)
                     loss_sampled.backward()
                 if c['grad_clip'] != 0.0:
                     torch.nn.utils.clip_grad_norm_(raw_model.parameters(), c['grad_clip'])
