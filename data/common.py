@@ -7,10 +7,10 @@ meta.pkl with at least `vocab_size`. User errors are reported as one `error: ...
 """
 
 import argparse
+import gzip
 import hashlib
 import os
 import pickle
-import shutil
 import sys
 import urllib.request
 
@@ -18,6 +18,9 @@ import numpy as np
 
 SHAKESPEARE_URL = 'https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt'
 SHAKESPEARE_SHA256 = '86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed'
+# the repository carries Tiny Shakespeare (Karpathy's char-rnn copy, public domain, gzip -9 -n: 434 KB), so the
+# tests and the demo need no network; the sha256 above is checked on every read
+SHAKESPEARE_BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'tinyshakespeare.txt.gz')
 
 
 def die(msg):
@@ -83,10 +86,12 @@ def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def shakespeare_text(input_path, out_dir):
-    """The Tiny Shakespeare text, from --input, else out_dir/input.txt, else downloaded (and sha-checked).
+def shakespeare_text(input_path, out_dir, download=False):
+    """The Tiny Shakespeare text, from --input, else out_dir/input.txt, else the copy this repository carries
+    (data/tinyshakespeare.txt.gz), else downloaded; download=True skips the local copies. Every source but
+    --input must match the canonical sha256.
 
-    The text ends up in out_dir/input.txt either way, so later runs need neither --input nor network.
+    The text ends up in out_dir/input.txt either way, so later runs read it from there.
     """
     os.makedirs(out_dir, exist_ok=True)
     cached = os.path.join(out_dir, 'input.txt')
@@ -98,25 +103,25 @@ def shakespeare_text(input_path, out_dir):
         same = sha256(data) == SHAKESPEARE_SHA256
         print(f"read {input_path}: sha256 {sha256(data)} ({'matches' if same else 'differs from'} the canonical "
               f"Tiny Shakespeare)")
-        if not (os.path.exists(cached) and os.path.samefile(input_path, cached)):
-            shutil.copyfile(input_path, cached + '.tmp')
-            os.replace(cached + '.tmp', cached)
-    elif os.path.exists(cached):
+    elif os.path.exists(cached) and not download:
         with open(cached, 'rb') as f:
             data = f.read()
         same = sha256(data) == SHAKESPEARE_SHA256
         print(f"using {cached} ({'matches' if same else 'differs from'} the canonical sha256)")
-    else:
-        print(f"downloading {SHAKESPEARE_URL}")
+    elif os.path.exists(SHAKESPEARE_BUNDLED) and not download:
         try:
-            with urllib.request.urlopen(SHAKESPEARE_URL, timeout=60) as r:
-                data = r.read()
-        except Exception as e:  # no network, DNS failure, HTTP error, timeout
-            die(f"could not download Tiny Shakespeare ({type(e).__name__}: {e}): pass --input PATH "
-                f"to a local copy (or make demo SHAKESPEARE=PATH)")
+            with gzip.open(SHAKESPEARE_BUNDLED, 'rb') as f:
+                data = f.read()
+        except (OSError, EOFError) as e:
+            die(f"{SHAKESPEARE_BUNDLED} is damaged ({e}): restore it with `git checkout -- data/tinyshakespeare.txt.gz` "
+                f"or pass --download")
         if sha256(data) != SHAKESPEARE_SHA256:
-            die(f"downloaded Tiny Shakespeare has sha256 {sha256(data)}, expected {SHAKESPEARE_SHA256}: "
-                f"pass --input PATH to a trusted local copy")
+            die(f"{SHAKESPEARE_BUNDLED} has sha256 {sha256(data)}, expected {SHAKESPEARE_SHA256}: restore it with "
+                f"`git checkout -- data/tinyshakespeare.txt.gz` or pass --download")
+        print(f"using the bundled {os.path.relpath(SHAKESPEARE_BUNDLED)} (sha256 matches)")
+    else:
+        data = download_shakespeare()
+    if not (input_path is not None and os.path.exists(cached) and os.path.samefile(input_path, cached)):
         with open(cached + '.tmp', 'wb') as f:
             f.write(data)
         os.replace(cached + '.tmp', cached)
@@ -124,3 +129,18 @@ def shakespeare_text(input_path, out_dir):
         return data.decode('utf-8')
     except UnicodeDecodeError as e:
         die(f"input is not UTF-8 text: {e}")
+
+
+def download_shakespeare():
+    """The canonical file from char-rnn's repository, checked against its sha256."""
+    print(f"downloading {SHAKESPEARE_URL}")
+    try:
+        with urllib.request.urlopen(SHAKESPEARE_URL, timeout=60) as r:
+            data = r.read()
+    except Exception as e:  # no network, DNS failure, HTTP error, timeout
+        die(f"could not download Tiny Shakespeare ({type(e).__name__}: {e}): drop --download to use the copy "
+            f"in data/tinyshakespeare.txt.gz, or pass --input PATH to a local copy")
+    if sha256(data) != SHAKESPEARE_SHA256:
+        die(f"downloaded Tiny Shakespeare has sha256 {sha256(data)}, expected {SHAKESPEARE_SHA256}: "
+            f"pass --input PATH to a trusted local copy")
+    return data

@@ -25,7 +25,7 @@ Where the paper and torch disagree, we follow torch (the reference), except wher
   we clamp sqrt(V^) at eps1: the same number, and no underflow of eps1^2 in float32 for tiny eps1.)
 - rho_t: the paper caps the relative step at min(1e-2, 1/sqrt(t)), torch at min(lr, 1/sqrt(t)). Our default
   (`adafactor_relative_step=False`) is rho_t = lr: the cap would silently clip every LR sweep point above
-  1/sqrt(t) (0.01 at t = 10^4; peers.md §3). relative_step=True reproduces torch exactly.
+  1/sqrt(t) (0.01 at t = 10^4). relative_step=True reproduces torch exactly.
 - momentum: torch has none and the paper's final algorithm uses beta1 = 0. `adafactor_momentum=True` keeps an
   EMA of the scaled step, m <- beta1 m + (1 - beta1) alpha_t U^, theta <- theta - m, as the authors' own code
   (tensor2tensor `adafactor.py`) and HF transformers / pytorch_optimizer do (alpha_t inside the average).

@@ -21,7 +21,7 @@ reference):
   current LR (so the schedule and muP's per-layer LR multipliers scale the decay; wd_mode='independent' in
   parameterization.py divides wd by the LR multiplier). adam-atan2-pytorch 0.4.1 does the same by default; with
   its decoupled_wd=True it instead uses p * (1 - (lr / initial_lr) * wd), i.e. wd independent of the LR's size
-  and only following the schedule's shape (peers.md §3 quotes that variant as the default; in 0.4.1 it is not).
+  and only following the schedule's shape (some descriptions quote that variant as the default; in adam-atan2-pytorch 0.4.1 it is not).
   That variant is ours with wd replaced by wd / initial_lr per group, so it needs no flag here: choose wd
   accordingly (wd_mode='independent' removes the per-layer LR multiplier from the decay, not the base LR).
 - lr, betas: the class defaults are lucidrains' (1e-4, (0.9, 0.99)); the paper's Table C2 has betas (0.9, 0.98).

@@ -8,7 +8,7 @@
     W    <- W * (1 - lr * wd)                                             (decoupled weight decay, torch AdamW)
     W    <- W - lr * s * m_hat / (sqrt(v_hat) + eps)                      (App. B.8: dW = lr ||W|| g / ||g||)
 
-There is no official implementation (peers.md §3): the paper's runs use optax, where this is
+There is no official implementation: the paper's runs use optax, where this is
 scale_by_adam -> scale_by_param_block_rms(min_scale=eps2) -> scale_by_learning_rate, and the RMS is taken of
 the parameters handed to the update, i.e. W_{t-1} before this step's weight decay. We do the same.
 - eps2 = adam_ps_eps2, default 1e-3: Adafactor's eps_2 (Shazeer & Stern 2018, and optax's min_scale). It keeps

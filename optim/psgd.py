@@ -31,7 +31,7 @@ Where the references differ, and what we do:
   optimizer object, so its resume is not exact). The schedule's constants are the psgd_precond_update_prob* keys.
 - Balancing: kron_torch balances with probability 0.01 per update (Python `random.Random(42)`); we balance
   deterministically on every `balance_every`-th (100) preconditioner update. Balancing leaves P unchanged.
-- Randomness (peers.md §3 pitfall): kron_torch draws V from the global torch RNG, so DDP ranks seeded 1337 + rank
+- Randomness (a known pitfall): kron_torch draws V from the global torch RNG, so DDP ranks seeded 1337 + rank
   fit different preconditioners. Here V comes from the optimizer's own torch.Generator, re-seeded before every
   draw with a hash of (psgd_seed, parameter key, index of this preconditioner update); the key is the parameter's
   name (param groups from parameterization.py carry 'names') or else its position in its group. V is thus the
@@ -44,7 +44,7 @@ Where the references differ, and what we do:
   (for the tests). The noise scale uses float32's eps as kron_torch does. The group's 'eps' is not used (PSGD has
   no epsilon). torch's load_state_dict casts floating state to the param dtype: fine for fp32 master weights.
 
-Family `adam` (DESIGN.md): like Adam, the preconditioned update is invariant to the scale of the gradient (P
+Family `adam`: like Adam, the preconditioned update is invariant to the scale of the gradient (P
 whitens it) and its RMS is O(1) (clipped at 1.1), so muP's LR exponents are Adam's (1/fan_in for hidden/readout).
 """
 

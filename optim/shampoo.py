@@ -30,7 +30,7 @@ Paper / DSH / this file:
   paper's rule is shampoo_graft='none', beta1=0, shampoo_precond_every=1, shampoo_start_precond=1 (the test checks
   exactly this against a transcription and pytorch_optimizer.Shampoo).
 - DSH blocks tensors into max_preconditioner_dim blocks; we do not block, we leave long sides unpreconditioned
-  (the block grid would change with width, which confounds LR transfer -- peers.md §3 pitfall).
+  (the block grid would change with width, which confounds LR transfer).
 - DSH makes eigenvalues non-negative by shifting all of them by -min(lam_min, 0); we clamp at 0 (rounding-level
   difference). A failed eigh is retried in float64 / with jitter (optim/matrix.py); DSH reuses the old root.
 - Not exposed (DSH defaults kept): beta3 = beta1, no extra heavy-ball momentum (momentum=0), no Nesterov, no

@@ -44,7 +44,7 @@ Where the sources disagree (default: the official torch file, except where noted
 
 Family `invariant`: |U| does not depend on the gradient scale and 2/(m+n) shrinks the update as width grows,
 so the same LR holds across widths (§4.2, Fig. 3; README "consistent across width") -- LR exponents c = 0.
-Weight decay is decoupled and multiplied by the scaled LR s (tiny on wide layers; peers.md §3 pitfall 3).
+Weight decay is decoupled and multiplied by the scaled LR s (tiny on wide layers).
 
 Kernel (`splus_kernel`: auto | triton | torch, optim/kernels/splus.py): for rotated tensors with a basis on at
 least one side and the 'official' order, the sign and the W / EMA update run in the epilogues of Triton matmuls

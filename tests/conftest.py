@@ -10,7 +10,6 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SHAKESPEARE = ROOT.parent / 'shared' / 'data' / 'tinyshakespeare.txt'
 
 TINY = dict(n_layer=2, n_head=2, n_embd=64, block_size=16, vocab_size=65, bias=False, dropout=0.0)
 os.environ.setdefault('TRITON_INTERPRET', '0' if torch.cuda.is_available() else '1')  # no GPU: Triton's interpreter
@@ -31,11 +30,9 @@ def _seed():
 
 @pytest.fixture(scope='session')
 def char_data():
-    """data/shakespeare_char prepared from the offline copy of Tiny Shakespeare (once per session)."""
+    """data/shakespeare_char prepared from the repository's own copy of Tiny Shakespeare (once per session)."""
     data_dir = ROOT / 'data' / 'shakespeare_char'
     if not (data_dir / 'train.bin').exists():
-        src = SHAKESPEARE if SHAKESPEARE.exists() else None
-        assert src is not None, f"tests need {SHAKESPEARE} (the offline Tiny Shakespeare) or prepared data"
-        r = run_script(['data/shakespeare_char/prepare.py', '--input', src])
+        r = run_script(['data/shakespeare_char/prepare.py'])
         assert r.returncode == 0, r.stderr
     return data_dir

@@ -3,9 +3,11 @@
     pytest tests/test_data.py
 
 No network: BPE preparers get a tiny byte-level tiktoken encoding (in-process via enc=, in subprocesses via
-NANOMUP_TEST_ENCODING=bytes). The real Tiny Shakespeare check runs when ../shared/data/tinyshakespeare.txt exists.
+NANOMUP_TEST_ENCODING=bytes). The real Tiny Shakespeare is the gzip copy the repository carries (data/).
 """
 
+import gzip
+import hashlib
 import os
 import pickle
 import subprocess
@@ -21,8 +23,9 @@ sys.path.insert(0, str(ROOT))
 from data.openwebtext import prepare as owt  # noqa: E402
 from data.shakespeare import prepare as bpe  # noqa: E402
 from data.shakespeare_char import prepare as char  # noqa: E402
+from data.common import SHAKESPEARE_SHA256  # noqa: E402
 
-REAL = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'tinyshakespeare.txt'
+REAL = ROOT / 'data' / 'tinyshakespeare.txt.gz'
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n" * 20 + "Ünïcode ok?\n"
 
 
@@ -58,9 +61,7 @@ def test_char_roundtrip(tmp_path):
 
 
 def test_char_real_shakespeare(tmp_path):
-    if not REAL.exists():
-        pytest.skip(f"{REAL} not found")
-    text = REAL.read_text(encoding='utf-8')
+    text = gzip.decompress(REAL.read_bytes()).decode('utf-8')
     stats = char.prepare(text, tmp_path)
     assert (stats['vocab_size'], stats['train_tokens'], stats['val_tokens']) == (65, 1_003_854, 111_540)
     bins, meta = load(tmp_path)
@@ -149,3 +150,45 @@ def test_write_split_rejects_big_ids(tmp_path):
     from data.common import write_split
     with pytest.raises(AssertionError):
         write_split(np.array([0, 70000]), str(tmp_path / 'x.bin'))
+
+
+def test_bundled_shakespeare_offline(tmp_path):
+    """No --input, no input.txt, no network: the preparer uses the repository's gzip copy, sha256-checked."""
+    assert hashlib.sha256(gzip.decompress(REAL.read_bytes())).hexdigest() == SHAKESPEARE_SHA256
+    r = run(['data/shakespeare_char/prepare.py', '--out_dir', tmp_path])
+    assert r.returncode == 0, r.stderr
+    assert 'bundled' in r.stdout and 'vocab size: 65' in r.stdout
+    assert hashlib.sha256((tmp_path / 'input.txt').read_bytes()).hexdigest() == SHAKESPEARE_SHA256
+    again = run(['data/shakespeare_char/prepare.py', '--out_dir', tmp_path])  # now from out_dir/input.txt
+    assert again.returncode == 0 and 'matches the canonical' in again.stdout
+
+
+def test_bundled_shakespeare_damaged(tmp_path, monkeypatch, capsys):
+    import data.common as common
+    bad = tmp_path / 'bad.txt.gz'
+    bad.write_bytes(gzip.compress(b'not shakespeare'))
+    monkeypatch.setattr(common, 'SHAKESPEARE_BUNDLED', str(bad))
+    with pytest.raises(SystemExit):
+        common.shakespeare_text(None, str(tmp_path / 'out'))
+    err = capsys.readouterr().err
+    assert err.startswith('error: ') and len(err.strip().splitlines()) == 1 and 'git checkout' in err
+
+
+def test_download_path(tmp_path, monkeypatch):
+    """--download skips the local copies; the bytes are sha-checked (urlopen replaced: no network in tests)."""
+    import io
+    import data.common as common
+    payload = gzip.decompress(REAL.read_bytes())
+    calls = []
+
+    def fake_urlopen(url, timeout):
+        calls.append(url)
+        return io.BytesIO(payload)
+    monkeypatch.setattr(common.urllib.request, 'urlopen', fake_urlopen)
+    (tmp_path / 'input.txt').write_text('stale local copy')
+    text = common.shakespeare_text(None, str(tmp_path), download=True)
+    assert calls == [common.SHAKESPEARE_URL] and len(text) == 1_115_394
+    assert (tmp_path / 'input.txt').read_bytes() == payload
+    monkeypatch.setattr(common.urllib.request, 'urlopen', lambda url, timeout: io.BytesIO(b'tampered'))
+    with pytest.raises(SystemExit):
+        common.shakespeare_text(None, str(tmp_path / 'x'), download=True)

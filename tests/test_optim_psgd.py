@@ -1,4 +1,4 @@
-"""PSGD-Kron (optim/psgd.py) against kron_torch.Kron (the numerical reference, peers.md §3) and against a plain
+"""PSGD-Kron (optim/psgd.py) against kron_torch.Kron (the numerical reference) and against a plain
 transcription of the preconditioner update (Li 2018, as written in kron_torch) with a known noise V.
 kron_torch draws V from the global RNG; where the two must see the same V the test feeds ours to it through
 torch.randn_like. kron_torch's helpers are torch.compile'd; they run eagerly here (dynamo disabled) to stay fast.

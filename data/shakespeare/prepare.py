@@ -1,8 +1,9 @@
 """Tiny Shakespeare with the GPT-2 BPE (tiktoken): the same text as shakespeare_char, ~300k tokens.
 
-    python data/shakespeare/prepare.py [--input PATH] [--out_dir DIR]
+    python data/shakespeare/prepare.py [--input PATH | --download] [--out_dir DIR]
 
-Without --input it uses DIR/input.txt if present, else downloads the canonical file and checks its sha256.
+Without --input it uses DIR/input.txt if present, else the copy this repository carries (data/tinyshakespeare.txt.gz),
+else downloads the canonical file; --download forces the download. Both are checked against the canonical sha256.
 The text is split 90/10 by characters, each part encoded on its own; writes DIR/train.bin, DIR/val.bin
 (uint16) and DIR/meta.pkl with vocab_size (the tokenizer's n_vocab) and tokenizer. Needs the GPT-2 tokenizer
 files (downloaded by tiktoken on first use, or TIKTOKEN_CACHE_DIR). DIR defaults to this script's folder.
@@ -41,10 +42,11 @@ def prepare(text, out_dir, enc=None):
 
 def main(argv=None, enc=None):
     parser = ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--input', default=None, help='local Tiny Shakespeare text (skips the download)')
+    parser.add_argument('--input', default=None, help='local Tiny Shakespeare text (instead of the bundled copy)')
+    parser.add_argument('--download', action='store_true', help='download the canonical file instead of using a local copy')
     parser.add_argument('--out_dir', default=os.path.dirname(os.path.abspath(__file__)))
     args = parser.parse_args(argv)
-    return prepare(shakespeare_text(args.input, args.out_dir), args.out_dir, enc=enc)
+    return prepare(shakespeare_text(args.input, args.out_dir, args.download), args.out_dir, enc=enc)
 
 
 if __name__ == '__main__':

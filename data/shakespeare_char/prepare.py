@@ -1,8 +1,9 @@
 """Character-level Tiny Shakespeare: one token per character, vocab = the sorted set of characters.
 
-    python data/shakespeare_char/prepare.py [--input PATH] [--out_dir DIR]
+    python data/shakespeare_char/prepare.py [--input PATH | --download] [--out_dir DIR]
 
-Without --input it uses DIR/input.txt if present, else downloads the canonical file and checks its sha256.
+Without --input it uses DIR/input.txt if present, else the copy this repository carries (data/tinyshakespeare.txt.gz),
+else downloads the canonical file; --download forces the download. Both are checked against the canonical sha256.
 Writes DIR/train.bin and DIR/val.bin (uint16, first 90% / last 10% of the text) and DIR/meta.pkl with
 vocab_size, itos and stoi. DIR defaults to this script's folder.
 """
@@ -45,10 +46,11 @@ def prepare(text, out_dir):
 
 def main(argv=None):
     parser = ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--input', default=None, help='local Tiny Shakespeare text (skips the download)')
+    parser.add_argument('--input', default=None, help='local Tiny Shakespeare text (instead of the bundled copy)')
+    parser.add_argument('--download', action='store_true', help='download the canonical file instead of using a local copy')
     parser.add_argument('--out_dir', default=os.path.dirname(os.path.abspath(__file__)))
     args = parser.parse_args(argv)
-    return prepare(shakespeare_text(args.input, args.out_dir), args.out_dir)
+    return prepare(shakespeare_text(args.input, args.out_dir, args.download), args.out_dir)
 
 
 if __name__ == '__main__':
