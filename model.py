@@ -118,8 +118,6 @@ class GPTConfig:
     attn_scale: float | None = None
     branch_mult: float = 1.0
     logit_mult: float = 1.0
-    zero_init_readout: bool = False
-    zero_init_query: bool = False
 
     def __post_init__(self):
         if self.head_dim > 0:
@@ -153,7 +151,6 @@ class GPT(nn.Module):
             for pn, p in self.named_parameters():
                 if pn.endswith('c_proj.weight'):  # GPT-2's scaled init of residual projections
                     torch.nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
-            zero_init_special(self)
 
     def tie_weights(self):
         """Share wte and lm_head when configured (named_parameters() then lists it once, as wte). Call again
@@ -221,17 +218,6 @@ class GPT(nn.Module):
             idx_next = torch.multinomial(probs, num_samples=1)  # (b, 1)
             idx = torch.cat((idx, idx_next), dim=1)
         return idx
-
-
-@torch.no_grad()
-def zero_init_special(model):
-    """The zero-init switches (muP's readout / query zero-init, Yang et al. 2021 App. D.2)."""
-    cfg = model.config
-    if cfg.zero_init_readout:
-        model.lm_head.weight.zero_()
-    if cfg.zero_init_query:
-        for block in model.transformer.h:
-            block.attn.c_attn.weight[:cfg.n_embd].zero_()  # rows 0..d-1 of the stacked qkv produce q
 
 
 # bf16 dense peak FLOP/s by GPU name (no sparsity)

@@ -9,7 +9,7 @@ multiplier n^-a, init std n^-b, learning rate n^-c. Every parameter of the model
     embedding   wte, wpe                                fan_out / base fan_out
     hidden      q k v o, MLP in/out (both dims grow)    fan_in / base fan_in
     readout     lm_head                                 fan_in / base fan_in
-    vector      LayerNorm gains and biases              dim / base dim   (LR and eps as the embedding: Everett C.2)
+    vector      LayerNorm gains and biases              dim / base dim   (no multiplier, init 1 / 0: (a, b) = (0, 0))
 
 Roles come from shapes: the model is rebuilt on the meta device at twice the width and a dim that changes is a
 width dim (mup's infshape idea). base_width=None means absolute fan-in scaling (n = fan_in, Gupta et al.).
@@ -25,14 +25,17 @@ width dim (mup's infshape idea). base_width=None means absolute fan-in scaling (
     nanogpt       upstream nanoGPT: every weight N(0, 0.02^2), c_proj 0.02/sqrt(2L), one global LR (not width-stable)
 
 The LR exponents c are *derived* (lr_exponents) from the stability constraints of Everett Table 2 for an optimizer
-family (sgd, adam, adafactor; invariant = 0) and an alignment assumption (full: alpha=u=1, omega=1/2; none: all 1/2).
-The resulting table reproduces Everett Table 1 and is tested cell by cell.
+family (sgd, adam, adafactor, invariant) and an alignment assumption (full: alpha=u=1, omega=1/2; none: all 1/2).
+The resulting table reproduces Everett Table 1 and is tested cell by cell. Vectors (LayerNorm gains) are derived
+from their own (a, b) = (0, 0) and their own gradient scale; Everett App. C.2 groups them with the embedding,
+which is the same thing wherever the embedding has no multiplier (a_1 = 0: sp, ntk, mfp, mup_spectral) and is
+not under mup, where the embedding's n^(1/2) multiplier does not act on the gains.
 
 Per parameter p with role r (sigma_r, gamma_r: width-independent constants from the config):
 
     init std   sigma_r * n_p^-b_r                (vectors: gains 1, biases 0)
-    lr         learning_rate * gamma_r * n_p^-c_r * depth_lr_factor
-    eps        eps * n_p^-g_r (eps_scaling='per_layer', Everett §4.3) * depth_eps_factor, else eps
+    lr         learning_rate * gamma_r * n_p^-c_r * (L / L0)^e_r        (inside blocks; e_r from depth_exponent)
+    eps        eps * n_p^-g_r (eps_scaling='per_layer', Everett §4.3) * (L / L0)^-alpha (inside blocks), else eps
     wd         weight_decay (coupled: torch's lr*wd) or weight_decay / lr_mult (independent of the LR multiplier)
 
 At n = 1 (width == base_width) every factor above is exactly 1.0, so every base-relative parameterization is
@@ -46,7 +49,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from model import GPT, GPTConfig, zero_init_special
+from model import GPT, GPTConfig
 
 ROLES = ('embedding', 'hidden', 'readout', 'vector')
 
@@ -59,6 +62,8 @@ ABC = {
     'mup_spectral': {'embedding': (0.0, 0.0),  'hidden': (0.0, 0.5), 'readout': (0.0, 1.0)},
     'nanogpt':      {'embedding': (0.0, 0.0),  'hidden': (0.0, 0.0), 'readout': (0.0, 0.0)},
 }
+# LayerNorm gains and biases: no multiplier, O(1) init (gains 1, biases 0) in every parameterization
+VECTOR_AB = (0.0, 0.0)
 MUP_FAMILY = {'mup', 'mfp', 'mup_spectral'}  # attention logits scaled 1/d_head (Yang & Hu 2021)
 FAMILIES = ('sgd', 'adam', 'adafactor', 'invariant')
 # alignment exponents (alpha, omega, u) of Everett §3.3.4
@@ -86,30 +91,33 @@ DEFAULTS = dict(
     weight_decay=0.0,
     wd_mode='coupled',          # coupled: group wd = weight_decay | independent: weight_decay / lr_mult
     depth_alpha=0.0,            # residual branches x (L/L0)^-alpha: 0 off, 0.5 depth-muP, 1 CompleteP
-    depth_lr_exponent=None,     # hidden LR x (L/L0)^e; None: alpha - 1 for the adam family (CompleteP), else 0
+    depth_lr_exponent=None,     # LR x (L/L0)^e inside blocks; None: derived per family (depth_exponent)
     zero_init_readout=False,
     zero_init_query=False,
 )
 
 
-def get(cfg, key):
-    return cfg[key] if key in cfg else DEFAULTS[key]
+def settings(cfg):
+    """The engine's keys of a run config, defaults filled in: the one place defaults are merged. Every public
+    function below accepts a full run config (train.py's) or a partial dict and calls this once."""
+    return {**DEFAULTS, **{k: cfg[k] for k in DEFAULTS if k in cfg}}
 
 
 def check(cfg):
     """Validate the engine's config keys; raises ValueError with a one-line, actionable message."""
-    p = get(cfg, 'parameterization')
-    if p not in ABC:
-        raise ValueError(f"unknown parameterization '{p}': choose one of {', '.join(ABC)}")
+    s = settings(cfg)
+    if s['parameterization'] not in ABC:
+        raise ValueError(f"unknown parameterization '{s['parameterization']}': choose one of {', '.join(ABC)}")
     for key, allowed in [('alignment', ALIGNMENT), ('lr_scaling', ('per_layer', 'global')),
                          ('eps_scaling', ('constant', 'per_layer')), ('wd_mode', ('coupled', 'independent'))]:
-        if get(cfg, key) not in allowed:
-            raise ValueError(f"unknown {key} '{get(cfg, key)}': choose one of {', '.join(allowed)}")
-    bad = set(get(cfg, 'lr_exponent_overrides')) - set(ROLES)
+        if s[key] not in allowed:
+            raise ValueError(f"unknown {key} '{s[key]}': choose one of {', '.join(allowed)}")
+    bad = set(s['lr_exponent_overrides']) - set(ROLES)
     if bad:
         raise ValueError(f"lr_exponent_overrides has unknown roles {sorted(bad)}: use {', '.join(ROLES)}")
-    if get(cfg, 'depth_alpha') not in (0, 0.5, 1):
-        raise ValueError(f"depth_alpha={get(cfg, 'depth_alpha')}: use 0 (off), 0.5 (depth-muP) or 1 (CompleteP)")
+    if s['depth_alpha'] not in (0, 0.5, 1):
+        raise ValueError(f"depth_alpha={s['depth_alpha']}: use 0 (off), 0.5 (depth-muP) or 1 (CompleteP)")
+    return s
 
 
 # -----------------------------------------------------------------------------
@@ -119,48 +127,71 @@ def grad_exponents(abc):
     """Negative width exponent g of dLoss/dW at init per role (Everett Table 1, 'Gradient').
 
     The readout's gradient is its (constant-scale) input times its multiplier: g_{L+1} = a_{L+1}. Every earlier
-    layer receives the signal back through the readout init, n^-(a_{L+1} + b_{L+1}), times its own multiplier.
-    (Table 2 prints g with max(a+b, 2a+c) of the readout; with the SGD readout LR below the max is a+b.)"""
+    layer receives the signal back through the readout init, n^-(a_{L+1} + b_{L+1}), times its own multiplier
+    (a vector: its own a = 0, not the embedding's). (Table 2 prints g with max(a+b, 2a+c) of the readout; with
+    the SGD readout LR below the max is a+b.)"""
     a_out, b_out = abc['readout']
-    g = {r: a_out + b_out + abc[r][0] for r in ('embedding', 'hidden')}
+    g = {r: a_out + b_out + ab[0] for r, ab in (('embedding', abc['embedding']), ('hidden', abc['hidden']),
+                                               ('vector', abc.get('vector', VECTOR_AB)))}
     g['readout'] = a_out
-    g['vector'] = g['embedding']
     return g
+
+
+def _input_like_c(family, a, g):
+    """c of a layer whose fan-in does not grow (the embedding; a gain acts on one coordinate, fan-in 1): its
+    update moves each output coordinate by n^-a times its own update, with no sum over a growing dim, so
+    Table 2's residual is r = g + a + c (SGD), a + c (Adam), a + b + c = c (Adafactor, a + b = 0 at init)."""
+    return {'sgd': -(g + a), 'adam': -a, 'adafactor': 0.0}[family]
 
 
 def lr_exponents(abc, family, alignment='full'):
     """Smallest c (largest stable LR n^-c) per role satisfying Everett Table 2 for one optimizer family.
 
     Layer by layer from the input: each c makes its residual r_l exactly 0 (feature learning), given r_{l-1} = 0.
-    Vectors take the embedding's exponent (Everett App. C.2). 'invariant' optimizers scale their own updates
-    with shape (SPlus, Muon, LAMB per Gupta Table 2): c = 0 everywhere."""
+    Vectors are derived like the embedding from their own (a, b) = VECTOR_AB and gradient exponent.
+    'invariant' optimizers (Muon, SPlus on hidden matrices) fix the spectral size of the update of the *stored*
+    tensor with its shape (sqrt(fan_out / fan_in), 2 / (m + n), ...), which is what the spectral condition asks of
+    the *effective* weight n^-a W: so n^-a * n^-c must be n^0, c = -a (Gupta et al. Table 2's LR 1 under
+    mup_spectral, where every a = 0)."""
     if family not in FAMILIES:
         raise ValueError(f"unknown optimizer family '{family}': choose one of {', '.join(FAMILIES)}")
     alpha, omega, u = ALIGNMENT[alignment]
     (a1, b1), (ah, bh), (ao, bo) = abc['embedding'], abc['hidden'], abc['readout']
+    av = abc.get('vector', VECTOR_AB)[0]
     # stability at init (Table 2, first row) and the omega terms, which no learning rate can fix
     assert a1 + b1 == 0 and ah + bh == 0.5 and ao + bo >= 0.5, f"unstable at init: {abc}"
     assert 0.5 - omega >= 0 and ao + bo - omega >= 0, "omega terms violate stability"
     align = max(alpha, u)  # alpha and u enter in tandem: max(alpha_l, u_l - r_{l-1}) with r_{l-1} = 0
     if family == 'invariant':
-        c = {'embedding': 0.0, 'hidden': 0.0, 'readout': 0.0}
-    elif family == 'sgd':
+        return {'embedding': -a1, 'hidden': -ah, 'readout': -ao, 'vector': -av}
+    g = grad_exponents(abc)
+    c = {'embedding': _input_like_c(family, a1, g['embedding']), 'vector': _input_like_c(family, av, g['vector'])}
+    if family == 'sgd':
         # readout: 2a + c >= alpha, and the readout update never outgrows the readout init (2a + c >= a + b),
-        # which is the solution Table 1 lists; then g = a_{L+1} + b_{L+1} + a_l (grad_exponents)
-        c_out = max(align - 2 * ao, bo - ao)
-        g = grad_exponents(abc)
-        c = {'embedding': -(g['embedding'] + a1),        # r_1 = g_1 + a_1 + c_1 = 0
-             'hidden': align - g['hidden'] - ah,           # g_l + a_l + c_l - alpha_l = 0
-             'readout': c_out}
+        # which is the solution Table 1 lists; hidden: g_l + a_l + c_l - alpha_l = 0
+        c.update(hidden=align - g['hidden'] - ah, readout=max(align - 2 * ao, bo - ao))
     elif family == 'adam':
         # the update is normalised: its scale is the LR whatever the gradient scale (g drops out)
-        c = {'embedding': -a1, 'hidden': align - ah, 'readout': align - ao}
+        c.update(hidden=align - ah, readout=align - ao)
     else:  # adafactor: update ~ LR x parameter scale (RMS(W) ~ n^-b), and c >= 0 against exponential growth
-        c = {'embedding': 0.0,
-             'hidden': max(0.0, align - 0.5),              # a_l + b_l = 1/2 at stable init
-             'readout': max(0.0, align - ao - bo)}
-    c['vector'] = c['embedding']
+        c.update(hidden=max(0.0, align - 0.5),            # a_l + b_l = 1/2 at stable init
+                 readout=max(0.0, align - ao - bo))
     return c
+
+
+def depth_exponent(family, alpha):
+    """e in LR x (L / L0)^e for parameters inside blocks, with residual branches scaled (L / L0)^-alpha.
+
+    Each block's update should move the residual stream by Theta(1/L), so that the L blocks together move it by
+    Theta(1) (Yang et al. 2023, depth-muP; Dey et al. 2025, CompleteP). The branch multiplier scales a block's
+    contribution by L^-alpha. An update whose size is the LR (adam; adafactor and invariant too: their size is the
+    LR times the parameter scale or a shape factor, neither depends on depth) contributes L^-alpha * L^e:
+    e = alpha - 1. SGD's update is the LR times the gradient, which the branch multiplier also scales by L^-alpha:
+    L^-2alpha * L^e = L^-1 gives e = 2 alpha - 1 (alpha = 1/2: a depth-independent SGD LR, depth-muP).
+    alpha = 0 is the unscaled baseline: e = 0."""
+    if alpha == 0:
+        return 0.0
+    return 2 * alpha - 1 if family == 'sgd' else alpha - 1
 
 
 # -----------------------------------------------------------------------------
@@ -206,13 +237,12 @@ def _role_from_shapes(ndim, fans, delta_fans):
 
 def param_info(model, cfg):
     """name -> ParamInfo for every parameter of the (unwrapped) model, roles from shapes; raises on a stranger."""
+    s = settings(cfg)
     delta = _meta_model(model, 2 * model.config.n_embd)
     delta_params = dict(delta.named_parameters())
-    base_width = get(cfg, 'base_width')
+    base_width = s['base_width']
     if base_width is not None:
-        if not model.config.head_dim and base_width % model.config.n_head:
-            raise ValueError(f"base_width={base_width} is not divisible by n_head={model.config.n_head}: "
-                             f"choose a base_width that n_head divides")
+        _check_base_width(base_width, model.config)
         base = _meta_model(model, base_width)
         base_params = dict(base.named_parameters())
     infos = OrderedDict()
@@ -236,75 +266,97 @@ def param_info(model, cfg):
     return infos
 
 
+def _check_base_width(base_width, config):
+    """The base model must exist under the run's head rule (n_head fixed, or head_dim fixed)."""
+    if config.head_dim and base_width % config.head_dim:
+        raise ValueError(f"base_width={base_width} is not divisible by head_dim={config.head_dim}: "
+                         f"choose a base_width that is a multiple of head_dim")
+    if not config.head_dim and base_width % config.n_head:
+        raise ValueError(f"base_width={base_width} is not divisible by n_head={config.n_head}: "
+                         f"choose a base_width that n_head divides")
+
+
+def base_head_dim(cfg, config):
+    """d_head of the base model under the run's head rule: head_dim fixed -> head_dim at every width; n_head fixed
+    -> base_width / n_head. Without a base width (absolute fan-in scaling) the reference head dim is 64."""
+    base_width = settings(cfg)['base_width']
+    if base_width is None:
+        return 64
+    _check_base_width(base_width, config)
+    return config.head_dim or base_width // config.n_head
+
+
 def width_mult(cfg, n_embd):
     """The model-wide n that the forward multipliers use (the per-parameter n_p agree with it when base_width is set)."""
-    base_width = get(cfg, 'base_width')
+    base_width = settings(cfg)['base_width']
     return n_embd / base_width if base_width is not None else float(n_embd)
 
 
 def depth_mult(cfg, n_layer):
-    base_depth = get(cfg, 'base_depth')
+    base_depth = settings(cfg)['base_depth']
     return n_layer / base_depth if base_depth is not None else float(n_layer)
 
 
 # -----------------------------------------------------------------------------
 # the three outputs: forward multipliers, init, param groups
 
-def forward_mults(cfg, n_embd, n_layer, n_head):
-    """The neutral GPTConfig knobs for this width and depth (call before building the model)."""
-    check(cfg)
-    p = get(cfg, 'parameterization')
-    abc, n = ABC[p], width_mult(cfg, n_embd)
-    head_dim = n_embd // n_head
-    if p in MUP_FAMILY:
-        # 1/d_head, normalised to equal 1/sqrt(d_head) at the base head dim (64 when base_width is None)
-        base_width = get(cfg, 'base_width')
-        base_hd = base_width // n_head if base_width is not None and base_width % n_head == 0 else 64
-        base_hd = head_dim if n == 1.0 else base_hd
-        attn_scale = get(cfg, 'attn_mult') * (1.0 / math.sqrt(base_hd)) * (base_hd / head_dim)
-    else:
-        attn_scale = get(cfg, 'attn_mult') * (1.0 / math.sqrt(head_dim))
-    return dict(emb_mult=get(cfg, 'input_mult') * n ** -abc['embedding'][0],
+def forward_mults(cfg, config):
+    """The neutral GPTConfig knobs for this model's width and depth (config: its GPTConfig before the knobs)."""
+    s = check(cfg)
+    abc, n = ABC[s['parameterization']], width_mult(s, config.n_embd)
+    head_dim = config.n_embd // config.n_head
+    attn_scale = s['attn_mult'] / math.sqrt(head_dim)
+    if s['parameterization'] in MUP_FAMILY:
+        # 1/d_head (Yang & Hu 2021: q and k become correlated during training, so q.k grows like d_head), normalised
+        # to equal 1/sqrt(d_head) at the base model's head dim. With head_dim fixed this is a constant.
+        base_hd = base_head_dim(s, config)
+        attn_scale = s['attn_mult'] / math.sqrt(base_hd) * (base_hd / head_dim)
+    return dict(emb_mult=s['input_mult'] * n ** -abc['embedding'][0],
                 hidden_mult=n ** -abc['hidden'][0],
-                logit_mult=get(cfg, 'output_mult') * n ** -abc['readout'][0],
+                logit_mult=s['output_mult'] * n ** -abc['readout'][0],
                 attn_scale=attn_scale,
-                branch_mult=depth_mult(cfg, n_layer) ** -get(cfg, 'depth_alpha'),
-                zero_init_readout=get(cfg, 'zero_init_readout'),
-                zero_init_query=get(cfg, 'zero_init_query'))
+                branch_mult=depth_mult(s, config.n_layer) ** -s['depth_alpha'])
 
 
 @torch.no_grad()
 def init_params(model, cfg, infos=None):
     """Initialise every parameter explicitly, in named_parameters() order (equal seeds give equal draws)."""
-    p_name = get(cfg, 'parameterization')
-    abc = ABC[p_name]
-    infos = infos or param_info(model, cfg)
+    s = settings(cfg)
+    abc = ABC[s['parameterization']]
+    infos = infos or param_info(model, s)
+    d = model.config.n_embd
     for name, p in model.named_parameters():
         info = infos[name]
         if info.role == 'vector':  # LayerNorm gains 1, biases 0
             p.fill_(1.0) if name.endswith('.weight') else p.zero_()
             continue
-        if p_name == 'nanogpt':  # upstream: 0.02 everywhere, GPT-2's 1/sqrt(2L) on the residual projections
+        if s['parameterization'] == 'nanogpt':  # upstream: 0.02 everywhere, GPT-2's 1/sqrt(2L) on c_proj
             std = 0.02 / math.sqrt(2 * model.config.n_layer) if name.endswith('c_proj.weight') else 0.02
         else:
-            std = get(cfg, f'init_std_{info.role}') * info.n ** -abc[info.role][1]
+            std = s[f'init_std_{info.role}'] * info.n ** -abc[info.role][1]
         p.normal_(0.0, std)
-    zero_init_special(model)
+        # zero-init options (Yang et al. 2021 App. D.2), after the draw: every other tensor gets the same values
+        # with or without them
+        if s['zero_init_readout'] and name == 'lm_head.weight':
+            p.zero_()
+        if s['zero_init_query'] and name.endswith('attn.c_attn.weight'):
+            p[:d].zero_()  # rows 0..d-1 of the stacked q, k, v projection produce q (model.CausalSelfAttention)
 
 
 def build_model(cfg, model_args, device='cpu', seed=None):
     """GPT with this config's forward multipliers, built on meta, materialised on device and initialised by
     init_params. Returns (model, infos). The path train.py and scripts/coord_check.py share."""
+    s = settings(cfg)
     base = GPTConfig(**model_args)  # validates width / heads before anything else
-    gptconf = GPTConfig(**{**model_args, **forward_mults(cfg, base.n_embd, base.n_layer, base.n_head)})
+    gptconf = replace(base, **forward_mults(s, base))
     with torch.device('meta'):
         model = GPT(gptconf)
     model.to_empty(device=device)
     model.tie_weights()
-    infos = param_info(model, cfg)
+    infos = param_info(model, s)
     if seed is not None:
         torch.manual_seed(seed)
-    init_params(model, cfg, infos)
+    init_params(model, s, infos)
     return model, infos
 
 
@@ -313,13 +365,14 @@ def role_exponents(cfg, family):
 
     family: one family for every role, or {role: family} for optimizers that update roles by different rules
     (Muon: hidden matrices by orthogonalised momentum, the rest by AdamW)."""
-    p = get(cfg, 'parameterization')
+    s = settings(cfg)
+    p = s['parameterization']
     families = family if isinstance(family, dict) else {r: family for r in ROLES}
-    if p == 'nanogpt' or get(cfg, 'lr_scaling') == 'global':
+    if p == 'nanogpt' or s['lr_scaling'] == 'global':
         c = {r: 0.0 for r in ROLES}
     else:  # each role's constraints in Table 2 involve only that role's own update (and the fixed a, b)
-        c = {r: lr_exponents(ABC[p], families[r], get(cfg, 'alignment'))[r] for r in ROLES}
-    c.update(get(cfg, 'lr_exponent_overrides'))
+        c = {r: lr_exponents(ABC[p], families[r], s['alignment'])[r] for r in ROLES}
+    c.update(s['lr_exponent_overrides'])
     return c, grad_exponents(ABC[p])
 
 
@@ -328,33 +381,31 @@ def param_groups(model, cfg, family, infos=None):
 
     Each group: params, names, role, lr_mult, lr, initial_lr, eps, weight_decay. Schedules multiply initial_lr;
     optimizers read lr / eps / weight_decay from the group on every step and never import this file."""
-    check(cfg)
-    infos = infos or param_info(model, cfg)
-    c, g = role_exponents(cfg, family)
-    m_L = depth_mult(cfg, model.config.n_layer)
-    alpha_L = get(cfg, 'depth_alpha')
-    e_L = get(cfg, 'depth_lr_exponent')
-    if e_L is None:  # CompleteP (Dey et al. 2025): hidden Adam LR x (L/L0)^(alpha-1) once branches are scaled
-        hidden_family = family['hidden'] if isinstance(family, dict) else family
-        e_L = alpha_L - 1 if alpha_L > 0 and hidden_family == 'adam' else 0.0
-    lr0, wd0 = get(cfg, 'learning_rate'), get(cfg, 'weight_decay')
+    s = check(cfg)
+    infos = infos or param_info(model, s)
+    c, g = role_exponents(s, family)
+    families = family if isinstance(family, dict) else {r: family for r in ROLES}
+    m_L, alpha_L = depth_mult(s, model.config.n_layer), s['depth_alpha']
+    e_L = {r: depth_exponent(families[r], alpha_L) if s['depth_lr_exponent'] is None else s['depth_lr_exponent']
+           for r in ROLES}
     groups = OrderedDict()
     for name, p in model.named_parameters():
         info = infos[name]
-        lr_mult = get(cfg, f'lr_mult_{info.role}') * info.n ** -c[info.role]
-        eps = get(cfg, 'eps')
-        if get(cfg, 'eps_scaling') == 'per_layer':
+        lr_mult = s[f'lr_mult_{info.role}'] * info.n ** -c[info.role]
+        eps = s['eps']
+        if s['eps_scaling'] == 'per_layer':
             eps = eps * info.n ** -g[info.role]  # eps tracks the gradient scale of its layer (Everett §4.3)
         if info.in_block:
-            lr_mult = lr_mult * m_L ** e_L
+            lr_mult = lr_mult * m_L ** e_L[info.role]
             eps = eps * m_L ** -alpha_L  # CompleteP: the block gradients shrink with the branch multiplier
-        wd = wd0 if p.ndim >= 2 else 0.0  # no decay on gains and biases (nanoGPT)
-        if get(cfg, 'wd_mode') == 'independent' and wd:
+        wd = s['weight_decay'] if p.ndim >= 2 else 0.0  # no decay on gains and biases (nanoGPT)
+        if s['wd_mode'] == 'independent' and wd:
             wd = wd / lr_mult  # lr * wd stays the base lr * wd: the decay rate does not shrink with width
         key = (info.role, lr_mult, eps, wd)
         if key not in groups:
-            groups[key] = dict(params=[], names=[], role=info.role, lr_mult=lr_mult, lr=lr0 * lr_mult,
-                               initial_lr=lr0 * lr_mult, eps=eps, weight_decay=wd)
+            groups[key] = dict(params=[], names=[], role=info.role, lr_mult=lr_mult,
+                               lr=s['learning_rate'] * lr_mult, initial_lr=s['learning_rate'] * lr_mult, eps=eps,
+                               weight_decay=wd)
         groups[key]['params'].append(p)
         groups[key]['names'].append(name)
     return list(groups.values())

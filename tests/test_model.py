@@ -83,13 +83,6 @@ def test_neutral_knobs_act_as_documented():
         torch.testing.assert_close(m(idx, idx)[0], m.lm_head(m.transformer.ln_f(x)))
 
 
-def test_zero_init_switches():
-    model = GPT(GPTConfig(**TINY, zero_init_readout=True, zero_init_query=True))
-    assert model.lm_head.weight.abs().sum() == 0
-    w = model.transformer.h[0].attn.c_attn.weight
-    assert w[:64].abs().sum() == 0 and w[64:].abs().sum() > 0  # only the query rows
-
-
 def test_flops_and_mfu():
     model = GPT(GPTConfig(**TINY))
     n = model.get_num_params()

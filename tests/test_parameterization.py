@@ -8,6 +8,7 @@ import ast
 import math
 from fractions import Fraction as F
 
+import numpy as np
 import pytest
 import torch
 from conftest import ROOT, TINY
@@ -15,6 +16,10 @@ from conftest import ROOT, TINY
 import optim
 import parameterization as P
 from model import GPT, GPTConfig
+
+# what the optimizers' from_config reads besides the engine's keys
+DEFAULT_TRAIN_CFG = dict(optim.hparam_defaults(), beta1=0.9, beta2=0.95, momentum=0.9, nesterov=False, fused=False,
+                         tokens_per_iter=32)
 
 # Everett et al. Table 1, transcribed: the exponent x of n^x for the max stable LR, and of the gradient.
 # (E, H, R) = embedding, hidden, readout. 'g' is the Gradient column.
@@ -53,7 +58,12 @@ def test_derived_lr_and_gradient_exponents_reproduce_everett_table1(name):
     for (family, alignment), expected in ((k, v) for k, v in TABLE1[name].items() if k != 'g'):
         c = P.lr_exponents(P.ABC[name], family, alignment)
         assert tuple(-c[r] for r in ROLES3) == expected, (name, family, alignment)
-        assert c['vector'] == c['embedding']  # Everett App. C.2
+        # gains: no multiplier, O(1) init; their gradient comes back through the readout only (a_out + b_out)
+        a_out, b_out = P.ABC[name]['readout']
+        assert g['vector'] == a_out + b_out
+        assert c['vector'] == {'sgd': -(a_out + b_out), 'adam': 0.0, 'adafactor': 0.0}[family]
+        if P.ABC[name]['embedding'][0] == 0:  # Everett App. C.2 groups gains with the embedding: same exponents
+            assert c['vector'] == c['embedding'] and g['vector'] == g['embedding']
 
 
 @pytest.mark.parametrize('family,shift', [('sgd', -2), ('adam', -1), ('adafactor', 0)])
@@ -212,8 +222,8 @@ def test_multipliers_attention_depth_eps_and_wd():
         assert gr['lr'] * gr['weight_decay'] == pytest.approx(0.1 if gr['role'] != 'vector' else 0.0)
     _, _, g = groups_at(256, dict(cfg, depth_alpha=0.5), 'adam', n_layer=8)
     assert g['transformer.h.0.attn.c_attn.weight']['lr'] == pytest.approx(1 / n * m_L ** -0.5)
-    assert g['transformer.h.0.ln_1.weight']['lr'] == pytest.approx(n ** -0.5 * m_L ** -0.5)
-    assert g['transformer.ln_f.weight']['lr'] == pytest.approx(n ** -0.5)
+    assert g['transformer.h.0.ln_1.weight']['lr'] == pytest.approx(m_L ** -0.5)  # Adam gains: Theta(1) in width
+    assert g['transformer.ln_f.weight']['lr'] == 1.0
 
 
 def test_global_lr_scaling_and_overrides():
@@ -250,3 +260,164 @@ def test_train_py_defaults_agree_with_engine_defaults():
     for key, default in P.DEFAULTS.items():
         assert key in values, f"train.py has no default for engine key {key}"
         assert ast.literal_eval(values[key]) == default, key
+
+
+# -----------------------------------------------------------------------------
+# behaviour across widths: what the built models and optimizers do, not only the formulas
+
+def test_zero_init_options_live_in_init_params():
+    cfg = dict(parameterization='mup', base_width=64, zero_init_readout=True, zero_init_query=True)
+    model, _ = P.build_model(cfg, dict(TINY), seed=0)
+    assert model.lm_head.weight.abs().sum() == 0
+    w = model.transformer.h[0].attn.c_attn.weight
+    assert w[:64].abs().sum() == 0 and w[64:].abs().sum() > 0  # only the query rows
+    plain, _ = P.build_model(dict(cfg, zero_init_readout=False, zero_init_query=False), dict(TINY), seed=0)
+    w0 = plain.transformer.h[0].attn.c_attn.weight
+    assert torch.equal(w[64:], w0[64:])  # the other tensors' draws do not move
+    assert torch.equal(model.transformer.h[1].mlp.c_fc.weight, plain.transformer.h[1].mlp.c_fc.weight)
+    assert not hasattr(GPTConfig(), 'zero_init_readout')  # model.py knows nothing of init policies
+
+
+@pytest.mark.parametrize('head_dim, n_head', [(64, 4), (0, 4)])
+def test_mup_attention_scale_follows_the_base_model_head_rule(head_dim, n_head):
+    """1/d_head normalised at the *base* model's head dim: with head_dim fixed the scale is a constant
+    (config/mup_adamw.py: head_dim 64, base_width 128); with n_head fixed scale * d_head is constant."""
+    cfg = dict(parameterization='mup', base_width=128)
+    products = []
+    for width in (128, 256, 512, 1024, 2048):
+        c = GPTConfig(n_embd=width, n_head=n_head, head_dim=head_dim, vocab_size=65, block_size=16)
+        scale, d_head = P.forward_mults(cfg, c)['attn_scale'], width // c.n_head
+        products.append(scale * d_head)
+        if head_dim:
+            assert scale == 1 / math.sqrt(64)  # constant, and SP's value
+    base_hd = head_dim or 128 // n_head
+    assert products == pytest.approx([math.sqrt(base_hd)] * 5)
+
+
+def attention_logits(model, idx):
+    """attention_scale * q.k^T of every block on idx: (n_layer, B, nh, T, T), the logits the softmax sees,
+    recomputed from the q, k that c_attn produces (SDPA does not expose them)."""
+    out = []
+    hooks = [b.attn.c_attn.register_forward_hook(lambda m, i, o: out.append(o)) for b in model.transformer.h]
+    with torch.no_grad():
+        model(idx, idx)
+    for h in hooks:
+        h.remove()
+    c, logits = model.config, []
+    for qkv in out:
+        q, k, _ = qkv.split(c.n_embd, dim=2)
+        q = q.view(*q.shape[:2], c.n_head, -1).transpose(1, 2)  # (B, nh, T, hs)
+        k = k.view(*k.shape[:2], c.n_head, -1).transpose(1, 2)
+        logits.append((q @ k.transpose(-2, -1)) * c.attn_scale)  # (B, nh, T, T)
+    return torch.stack(logits)
+
+
+def attention_logit_change(cfg, width, head_dim, idx, steps=3):
+    """RMS change of the attention logits on idx after `steps` AdamW steps on idx."""
+    model, infos = P.build_model(cfg, dict(TINY, n_embd=width, head_dim=head_dim), seed=0)
+    before = attention_logits(model, idx)
+    opt = torch.optim.AdamW(P.param_groups(model, cfg, 'adam', infos), betas=(0.9, 0.95))
+    for _ in range(steps):
+        _, loss = model(idx, idx)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return (attention_logits(model, idx) - before).pow(2).mean().sqrt().item()
+
+
+CFG_MUP_ADAMW = dict(parameterization='mup', base_width=128, learning_rate=3e-3)  # config/mup_adamw.py's rules
+
+
+@pytest.mark.parametrize('head_dim', [64, 32])
+def test_mup_adamw_config_attention_logits_flat_in_width(head_dim):
+    """config/mup_adamw.py's rules (base width 128, head_dim fixed: 64 as in the config, or 32) at widths
+    128..1024: the change of the attention logits after 3 Adam steps does not drift with width (slope of log RMS
+    change vs log width; it was about -0.5 when the base head dim was computed from the current head count)."""
+    widths, idx = (128, 256, 512, 1024), torch.randint(0, 65, (1, 16), generator=torch.Generator().manual_seed(0))
+    change = [attention_logit_change(CFG_MUP_ADAMW, w, head_dim, idx) for w in widths]
+    slope = float(np.polyfit(np.log(widths), np.log(change), 1)[0])
+    assert abs(slope) < 0.15, (slope, change)
+
+
+def train_losses(cfg, opt_name, width, steps=8):
+    """Losses of `steps` steps on one fixed batch at this width (base width 64), same seed."""
+    cfg = dict(base_width=64, weight_decay=0.0, **cfg)
+    model, infos = P.build_model(cfg, dict(TINY, n_embd=width), seed=0)
+    groups = P.param_groups(model, cfg, optim.family_of(opt_name, cfg), infos)
+    full = dict(DEFAULT_TRAIN_CFG, **cfg, optimizer=opt_name)
+    opt = optim.build_optimizer(opt_name, groups, full)
+    idx = torch.randint(0, 65, (2, 16), generator=torch.Generator().manual_seed(1))
+    losses = []
+    for _ in range(steps):
+        _, loss = model(idx, idx)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+@pytest.mark.parametrize('opt_name, lr, eps_scaling', [('adamw', 1e-2, 'per_layer'), ('adamw', 1e-2, 'constant'),
+                                                       ('sgd', 0.1, 'constant'), ('muon', 0.02, 'per_layer')])
+@pytest.mark.parametrize('width', [64, 128, 256])
+def test_equivalent_parameterizations_train_identically(opt_name, lr, eps_scaling, width):
+    """Everett §3.2: (a + theta, b - theta, c shifted by the family's rule) is the same model. NTK is SP and MFP is
+    muP under that symmetry (theta = 1/2 on hidden and readout; mup's embedding shift too), so their losses agree
+    to float tolerance at every width. Before gains had their own (a, b), mup and mfp differed by 0.049 in loss
+    after 8 AdamW steps at 4x the base width; Muon's hidden updates were sqrt(n) too small under ntk / mfp."""
+    cfg = dict(learning_rate=lr, eps_scaling=eps_scaling)
+    for lo, hi in (('sp', 'ntk'), ('mup', 'mfp')):
+        a = train_losses(dict(cfg, parameterization=lo), opt_name, width)
+        b = train_losses(dict(cfg, parameterization=hi), opt_name, width)
+        assert a[-1] < a[0] - 0.05  # it trains
+        # constant eps breaks the symmetry by eps / |g| ~ 1e-6 relative; per-layer eps keeps it exact
+        assert b == pytest.approx(a, rel=1e-4 if eps_scaling == 'constant' else 2e-5, abs=0), (lo, hi)
+
+
+def test_vector_role_exponents_under_mup():
+    """LayerNorm gains under mup: Adam LR Theta(1), SGD LR ~ n, eps ~ n^-1 (gain-gradient exponent 1)."""
+    cfg = dict(parameterization='mup', base_width=64, eps_scaling='per_layer')
+    for width in (64, 256):
+        n = width / 64
+        _, _, g = groups_at(width, cfg, 'adam')
+        assert g['transformer.h.0.ln_1.weight']['lr'] == 1.0
+        assert g['transformer.h.0.ln_1.weight']['eps'] == pytest.approx(1e-8 / n)
+        _, _, g = groups_at(width, cfg, 'sgd')
+        assert g['transformer.ln_f.weight']['lr'] == pytest.approx(n)
+
+
+@pytest.mark.parametrize('name', ['sp', 'ntk', 'mup', 'mfp', 'mup_spectral'])
+def test_invariant_family_compensates_the_multiplier(name):
+    """An invariant optimizer fixes the size of the stored tensor's update, so the effective update
+    n^-a * lr * n^-c is width-independent exactly when c = -a."""
+    c = P.lr_exponents(P.ABC[name], 'invariant')
+    for role in ROLES3:
+        assert c[role] == -P.ABC[name][role][0]
+    cfg = dict(parameterization=name, base_width=64)
+    for width in (64, 256):
+        model, _, g = groups_at(width, cfg, 'invariant')
+        eff = g['transformer.h.0.mlp.c_fc.weight']['lr'] * model.config.hidden_mult
+        assert eff == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize('family, alpha, e', [('adam', 0.5, -0.5), ('adam', 1, 0.0), ('sgd', 0.5, 0.0),
+                                              ('sgd', 1, 1.0), ('adafactor', 0.5, -0.5), ('invariant', 1, 0.0),
+                                              ('sgd', 0, 0.0), ('adam', 0, 0.0)])
+def test_depth_exponent_per_family(family, alpha, e):
+    """Each block moves the residual stream by Theta(1/L): L^-alpha (branch) x update size x L^e = L^-1, where
+    SGD's update carries the branch multiplier once more through its gradient."""
+    assert P.depth_exponent(family, alpha) == e
+    cfg = dict(parameterization='mup', base_width=64, base_depth=2, depth_alpha=alpha)
+    _, _, g = groups_at(64, cfg, family, n_layer=8)
+    assert g['transformer.h.3.mlp.c_fc.weight']['lr'] == pytest.approx(4.0 ** e)
+    assert g['transformer.h.3.ln_2.weight']['lr'] == pytest.approx(4.0 ** e)
+    assert g['lm_head.weight']['lr'] == pytest.approx(1.0)  # outside the blocks: no depth factor
+
+
+def test_depth_exponent_per_role_family():
+    """Muon: hidden matrices invariant, the rest AdamW; SGD-style depth factors never leak into Adam roles."""
+    cfg = dict(parameterization='mup', base_width=64, base_depth=2, depth_alpha=0.5)
+    fam = {'embedding': 'adam', 'hidden': 'sgd', 'readout': 'adam', 'vector': 'adam'}
+    _, _, g = groups_at(64, cfg, fam, n_layer=8)
+    assert g['transformer.h.0.attn.c_proj.weight']['lr'] == pytest.approx(1.0)  # sgd: 2 * 0.5 - 1 = 0
+    assert g['transformer.h.0.ln_1.weight']['lr'] == pytest.approx(0.5)       # adam: 4^-0.5
