@@ -16,8 +16,11 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install -r requirements.txt
 	touch $@
 
+# mup goes in without its dependencies: its torchvision requirement would replace the CPU torch with a CUDA
+# build (gigabytes); mup imports without torchvision (see requirements-test.txt)
 $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 	$(BIN)/pip install -r requirements-test.txt
+	$(BIN)/pip install --no-deps mup==1.0.0
 	touch $@
 
 install: $(VENV)/.installed
