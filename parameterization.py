@@ -62,6 +62,7 @@ ABC = {
     'mup_spectral': {'embedding': (0.0, 0.0),  'hidden': (0.0, 0.5), 'readout': (0.0, 1.0)},
     'nanogpt':      {'embedding': (0.0, 0.0),  'hidden': (0.0, 0.0), 'readout': (0.0, 0.0)},
 }
+WD_MODES = ('coupled', 'independent', 'timescale')
 # LayerNorm gains and biases: no multiplier, O(1) init (gains 1, biases 0) in every parameterization
 VECTOR_AB = (0.0, 0.0)
 MUP_FAMILY = {'mup', 'mfp', 'mup_spectral'}  # attention logits scaled 1/d_head (Yang & Hu 2021)
@@ -89,7 +90,15 @@ DEFAULTS = dict(
     eps=1e-8,                   # optimizer epsilon at n = 1
     eps_scaling='constant',     # constant | per_layer: eps * n^-g (Everett §4.3)
     weight_decay=0.0,
-    wd_mode='coupled',          # coupled: group wd = weight_decay | independent: weight_decay / lr_mult
+    wd_mode='coupled',          # coupled: group wd = weight_decay | independent: weight_decay / lr_mult |
+                                # timescale: wd = 1 / (lr * tau), weight_decay unused (Wang & Aitchison 2024)
+    wd_timescale=0.0,           # timescale: tau, the EMA timescale of the weights, in wd_timescale_unit
+    wd_timescale_unit='iters',  # iters | tokens: tau held fixed in iterations, or in tokens (epochs)
+    base_batch_tokens=None,     # batch rule: LR x (B / B0)^k at B tokens per iteration; None: off
+    batch_lr_exponent=None,     # k; None: 1/2 (square-root rule) for adam, adafactor, invariant; 1 for sgd
+    batch_beta2=False,          # with the batch rule: beta2 -> beta2^(B / B0), the token half-life of v fixed
+    base_train_tokens=None,     # horizon rule: LR x (T / T0)^-horizon_lr_exponent at T training tokens; None: off
+    horizon_lr_exponent=0.32,   # Bjorck et al. 2024 fit optimal LR ~ T^-0.32-ish across token horizons
     depth_alpha=0.0,            # residual branches x (L/L0)^-alpha: 0 off, 0.5 depth-muP, 1 CompleteP
     depth_lr_exponent=None,     # LR x (L/L0)^e inside blocks; None: derived per family (depth_exponent)
     zero_init_readout=False,
@@ -109,9 +118,18 @@ def check(cfg):
     if s['parameterization'] not in ABC:
         raise ValueError(f"unknown parameterization '{s['parameterization']}': choose one of {', '.join(ABC)}")
     for key, allowed in [('alignment', ALIGNMENT), ('lr_scaling', ('per_layer', 'global')),
-                         ('eps_scaling', ('constant', 'per_layer')), ('wd_mode', ('coupled', 'independent'))]:
+                         ('eps_scaling', ('constant', 'per_layer')), ('wd_mode', WD_MODES),
+                         ('wd_timescale_unit', ('iters', 'tokens'))]:
         if s[key] not in allowed:
             raise ValueError(f"unknown {key} '{s[key]}': choose one of {', '.join(allowed)}")
+    if s['wd_mode'] == 'timescale' and not s['wd_timescale'] > 0:
+        raise ValueError(f"wd_mode='timescale' needs wd_timescale > 0 (the weights' EMA timescale 1/(lr wd) in "
+                         f"{s['wd_timescale_unit']}), got {s['wd_timescale']}")
+    for key in ('base_batch_tokens', 'base_train_tokens'):
+        if s[key] is not None and not s[key] > 0:
+            raise ValueError(f"{key}={s[key]}: give the reference's token count (> 0), or None to switch the rule off")
+    if s['batch_beta2'] and s['base_batch_tokens'] is None:
+        raise ValueError("batch_beta2=True scales beta2 with the batch size: set base_batch_tokens too")
     bad = set(s['lr_exponent_overrides']) - set(ROLES)
     if bad:
         raise ValueError(f"lr_exponent_overrides has unknown roles {sorted(bad)}: use {', '.join(ROLES)}")
@@ -192,6 +210,64 @@ def depth_exponent(family, alpha):
     if alpha == 0:
         return 0.0
     return 2 * alpha - 1 if family == 'sgd' else alpha - 1
+
+
+# -----------------------------------------------------------------------------
+# transfer along batch size, training horizon and weight decay (each rule off by default)
+
+def run_tokens(cfg):
+    """(tokens per iteration, tokens of the whole run) from train.py's batch_size, block_size,
+    gradient_accumulation_steps and max_iters (the global batch: the same on any number of ranks)."""
+    need = ('batch_size', 'block_size', 'gradient_accumulation_steps', 'max_iters')
+    missing = [k for k in need if k not in cfg]
+    if missing:
+        raise ValueError(f"the batch / horizon / wd-timescale rules need {', '.join(missing)} in the config")
+    per_iter = cfg['batch_size'] * cfg['block_size'] * cfg['gradient_accumulation_steps']
+    return per_iter, per_iter * cfg['max_iters']
+
+
+def batch_exponent(family):
+    """k in LR ~ B^k: SGD's noise scale is LR / B, so LR ~ B keeps its SDE (linear rule); Adam's normalised update
+    makes it LR / sqrt(B) (square-root rule, Malladi et al. 2022, "On the SDEs and Scaling Rules for Adaptive
+    Gradient Algorithms"). Updates normalised like Adam's (adafactor, invariant) take the Adam rule."""
+    return 1.0 if family == 'sgd' else 0.5
+
+
+def scale_rules(cfg, families):
+    """{role: LR factor} of the batch and horizon rules (1.0 where a rule is off; groups.txt shows it as rule_mult)."""
+    s = settings(cfg)
+    mults = {r: 1.0 for r in ROLES}
+    if s['base_batch_tokens'] is not None or s['base_train_tokens'] is not None:
+        per_iter, total = run_tokens(cfg)
+    if s['base_batch_tokens'] is not None:
+        ratio = per_iter / s['base_batch_tokens']
+        for r in ROLES:
+            k = s['batch_lr_exponent'] if s['batch_lr_exponent'] is not None else batch_exponent(families[r])
+            mults[r] *= ratio ** k
+    if s['base_train_tokens'] is not None:
+        ratio = total / s['base_train_tokens']
+        for r in ROLES:  # Bjorck et al. 2024, "Scaling Optimal LR Across Token Horizons": LR* ~ T^-exponent
+            mults[r] *= ratio ** -s['horizon_lr_exponent']
+    return mults
+
+
+def optimizer_overrides(cfg):
+    """Config keys the rules change for the optimizer itself: beta2 -> beta2^(B/B0) under batch_beta2, so that
+    the second moment averages over the same number of tokens at every batch size (half-life in tokens fixed)."""
+    s = settings(cfg)
+    if not s['batch_beta2']:
+        return {}
+    per_iter, _ = run_tokens(cfg)
+    return {'beta2': cfg['beta2'] ** (per_iter / s['base_batch_tokens'])}
+
+
+def timescale_wd(lr, cfg):
+    """Weight decay whose EMA timescale 1 / (lr * wd) (Wang & Aitchison 2024, "How to set AdamW's weight decay as
+    you scale model and dataset size") is wd_timescale iterations, or wd_timescale tokens. lr is the group's peak
+    LR, so the decay follows the group's width factor: wd ~ n^c (under muP Adam, hidden wd ~ n)."""
+    s = settings(cfg)
+    tau = s['wd_timescale'] if s['wd_timescale_unit'] == 'iters' else s['wd_timescale'] / run_tokens(cfg)[0]
+    return 1.0 / (lr * tau)
 
 
 # -----------------------------------------------------------------------------
@@ -311,9 +387,12 @@ def forward_mults(cfg, config):
         # to equal 1/sqrt(d_head) at the base model's head dim. With head_dim fixed this is a constant.
         base_hd = base_head_dim(s, config)
         attn_scale = s['attn_mult'] / math.sqrt(base_hd) * (base_hd / head_dim)
+    a_out = abc['readout'][0]
+    if config.tie_embeddings:  # the shared matrix has the embedding's init n^-b_emb: the readout makes up the rest
+        a_out = a_out + abc['readout'][1] - abc['embedding'][1]
     return dict(emb_mult=s['input_mult'] * n ** -abc['embedding'][0],
                 hidden_mult=n ** -abc['hidden'][0],
-                logit_mult=s['output_mult'] * n ** -abc['readout'][0],
+                logit_mult=s['output_mult'] * n ** -a_out,
                 attn_scale=attn_scale,
                 branch_mult=depth_mult(s, config.n_layer) ** -s['depth_alpha'])
 
@@ -379,19 +458,22 @@ def role_exponents(cfg, family):
 def param_groups(model, cfg, family, infos=None):
     """Plain torch param groups, one per (role, lr, eps, wd) bucket, in first-appearance order.
 
-    Each group: params, names, role, lr_mult, lr, initial_lr, eps, weight_decay. Schedules multiply initial_lr;
-    optimizers read lr / eps / weight_decay from the group on every step and never import this file."""
+    Each group: params, names, role, lr_mult, lr, initial_lr, eps, weight_decay, rule_mult (the batch and horizon
+    rules' share of lr_mult). Schedules multiply initial_lr; optimizers read lr / eps / weight_decay from the group
+    on every step and never import this file."""
     s = check(cfg)
     infos = infos or param_info(model, s)
     c, g = role_exponents(s, family)
     families = family if isinstance(family, dict) else {r: family for r in ROLES}
+    check_tied(s, model.config, c)
     m_L, alpha_L = depth_mult(s, model.config.n_layer), s['depth_alpha']
     e_L = {r: depth_exponent(families[r], alpha_L) if s['depth_lr_exponent'] is None else s['depth_lr_exponent']
            for r in ROLES}
+    rule_mult = scale_rules(cfg, families)
     groups = OrderedDict()
     for name, p in model.named_parameters():
         info = infos[name]
-        lr_mult = s[f'lr_mult_{info.role}'] * info.n ** -c[info.role]
+        lr_mult = s[f'lr_mult_{info.role}'] * info.n ** -c[info.role] * rule_mult[info.role]
         eps = s['eps']
         if s['eps_scaling'] == 'per_layer':
             eps = eps * info.n ** -g[info.role]  # eps tracks the gradient scale of its layer (Everett §4.3)
@@ -401,21 +483,46 @@ def param_groups(model, cfg, family, infos=None):
         wd = s['weight_decay'] if p.ndim >= 2 else 0.0  # no decay on gains and biases (nanoGPT)
         if s['wd_mode'] == 'independent' and wd:
             wd = wd / lr_mult  # lr * wd stays the base lr * wd: the decay rate does not shrink with width
+        elif s['wd_mode'] == 'timescale':
+            wd = timescale_wd(s['learning_rate'] * lr_mult, cfg) if p.ndim >= 2 else 0.0
         key = (info.role, lr_mult, eps, wd)
         if key not in groups:
             groups[key] = dict(params=[], names=[], role=info.role, lr_mult=lr_mult,
                                lr=s['learning_rate'] * lr_mult, initial_lr=s['learning_rate'] * lr_mult, eps=eps,
-                               weight_decay=wd)
+                               weight_decay=wd, rule_mult=rule_mult[info.role])
         groups[key]['params'].append(p)
         groups[key]['names'].append(name)
     return list(groups.values())
 
 
+def check_tied(cfg, config, c):
+    """A tied wte / lm_head matrix follows the embedding's init and LR; forward_mults gives the readout
+    n^-(a_out + b_out - b_emb), so its effective init is the untied readout's. Its effective Adam update,
+    n^-(a_out + b_out - b_emb) * n^-c_emb, equals the untied readout's n^-(a_out + c_out) exactly when
+    c_out = b_out - b_emb + c_emb: true for the muP family (microsoft/mup's MuSharedReadout), false for sp / ntk,
+    whose readout init is larger than its update rule assumes for a shared matrix."""
+    s = settings(cfg)
+    p = s['parameterization']
+    if not config.tie_embeddings or p == 'nanogpt':
+        return
+    (_, b_emb), (_, b_out) = ABC[p]['embedding'], ABC[p]['readout']
+    if s['lr_scaling'] == 'per_layer' and not math.isclose(c['readout'], b_out - b_emb + c['embedding']):
+        raise ValueError(f"tie_embeddings=True under '{p}': one shared matrix cannot follow both the embedding's and "
+                         f"the readout's rules here; tie under mup, mfp, mup_spectral or nanogpt, or untie")
+    if s['zero_init_readout']:
+        raise ValueError("zero_init_readout=True with tie_embeddings=True would zero the embedding: untie or "
+                         "drop zero_init_readout")
+
+
 def describe(groups):
-    """A per-group table (role, #tensors, #params, lr, eps, wd), printed at start and saved as groups.txt."""
-    lines = [f"{'role':<10} {'tensors':>7} {'params':>10} {'lr_mult':>10} {'lr':>10} {'eps':>10} {'wd':>8}  names"]
+    """A per-group table (role, #tensors, #params, lr_mult, rule_mult when a batch / horizon rule is on, lr, eps,
+    wd), printed at start and saved as groups.txt."""
+    rules = any(gr.get('rule_mult', 1.0) != 1.0 for gr in groups)  # the batch / horizon rules' column, when on
+    lines = [f"{'role':<10} {'tensors':>7} {'params':>10} {'lr_mult':>10} " + (f"{'rule_mult':>10} " if rules else '')
+             + f"{'lr':>10} {'eps':>10} {'wd':>8}  names"]
     for gr in groups:
         names = ', '.join(gr['names'][:3]) + (f', ... (+{len(gr["names"]) - 3})' if len(gr['names']) > 3 else '')
         lines.append(f"{gr['role']:<10} {len(gr['params']):>7} {sum(p.numel() for p in gr['params']):>10} "
-                     f"{gr['lr_mult']:>10.4g} {gr['lr']:>10.4g} {gr['eps']:>10.3g} {gr['weight_decay']:>8.3g}  {names}")
+                     f"{gr['lr_mult']:>10.4g} " + (f"{gr['rule_mult']:>10.4g} " if rules else '')
+                     + f"{gr['lr']:>10.4g} {gr['eps']:>10.3g} {gr['weight_decay']:>8.3g}  {names}")
     return '\n'.join(lines)

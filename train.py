@@ -57,7 +57,7 @@ head_dim = 0  # > 0: fixed head dimension, n_head = n_embd // head_dim (Everett 
 n_embd = 256
 dropout = 0.0
 bias = False
-tie_embeddings = False  # only with parameterization='nanogpt' (every other one treats wte and lm_head differently)
+tie_embeddings = False  # share wte and lm_head: nanogpt, or the muP family (the shared matrix follows the embedding)
 # parameterization (see parameterization.py; a test checks these equal parameterization.DEFAULTS)
 parameterization = 'mup'  # sp | ntk | mup | mfp | mup_spectral | nanogpt
 base_width = 256  # width at which every multiplier is 1 (= SP); None: absolute fan-in scaling (Gupta et al.)
@@ -78,6 +78,14 @@ attn_mult = 1.0  # constant factor on the attention scale
 eps = 1e-8  # optimizer epsilon at n = 1
 eps_scaling = 'constant'  # constant | per_layer (eps * n^-g_l, Everett §4.3)
 wd_mode = 'coupled'  # coupled (torch AdamW: lr * wd) | independent (wd / lr_mult: decay rate width-independent)
+# | timescale (wd = 1 / (lr * wd_timescale) per group: the weights' EMA timescale fixed; Wang & Aitchison 2024)
+wd_timescale = 0.0  # timescale: tau in wd_timescale_unit
+wd_timescale_unit = 'iters'  # iters | tokens
+base_batch_tokens = None  # batch rule: LR x (tokens per iter / base_batch_tokens)^k (k: 1/2 Adam-like, 1 SGD); None off
+batch_lr_exponent = None  # k; None: by the optimizer family (Malladi et al. 2022)
+batch_beta2 = False  # with the batch rule: beta2^(B/B0), the second moment's half-life in tokens fixed
+base_train_tokens = None  # horizon rule: LR x (max_iters * tokens per iter / base_train_tokens)^-horizon_lr_exponent
+horizon_lr_exponent = 0.32  # Bjorck et al. 2024
 depth_alpha = 0.0  # residual branches x (L/base_depth)^-alpha: 0 off, 0.5 depth-muP, 1 CompleteP
 depth_lr_exponent = None  # hidden LR x (L/base_depth)^e; None: CompleteP's alpha - 1 for the adam family
 zero_init_readout = False
@@ -138,12 +146,9 @@ if optimizer_family and optimizer_family not in P.FAMILIES:
 role_family = optim.family_of(optimizer, config)  # {role: family}: Muon's non-matrix roles follow AdamW
 family = role_family['hidden'] if len(set(role_family.values())) == 1 else \
     '+'.join(f"{r}:{f}" for r, f in role_family.items())
-if wd_mode == 'independent' and not optim.decouples_wd(optimizer, config):
-    die(f"wd_mode='independent' needs decoupled weight decay, which '{optimizer}' does not have: "
+if wd_mode in ('independent', 'timescale') and not optim.decouples_wd(optimizer, config):
+    die(f"wd_mode='{wd_mode}' needs decoupled weight decay, which '{optimizer}' does not have: "
         f"use adamw or wd_mode='coupled'")
-if tie_embeddings and parameterization != 'nanogpt':
-    die(f"tie_embeddings=True needs parameterization='nanogpt': '{parameterization}' gives the embedding and the "
-        f"readout different init and LR rules; set tie_embeddings=False")
 if lr_schedule not in ('constant', 'cosine', 'linear', 'wsd'):
     die(f"unknown lr_schedule '{lr_schedule}': choose one of constant, cosine, linear, wsd")
 if hessian_micro_steps < 0:
@@ -233,8 +238,12 @@ if fsdp:  # FSDP2: shard every Block, then the root (embeddings, final norm, rea
     for block in model.transformer.h:
         fully_shard(block, mp_policy=mp)
     fully_shard(model, mp_policy=mp)
-groups = P.param_groups(model, config, role_family, infos)  # from the raw model: names without wrapper prefixes
-opt_config = dict(config, tokens_per_iter=tokens_per_iter, fused=not fsdp)  # FSDP2: foreach (fused + DTensor untested)
+try:  # from the raw model: names without wrapper prefixes
+    groups = P.param_groups(model, config, role_family, infos)
+except ValueError as e:
+    die(e)
+# FSDP2: foreach (fused + DTensor untested); the batch rule may change beta2 (parameterization.optimizer_overrides)
+opt_config = dict(config, tokens_per_iter=tokens_per_iter, fused=not fsdp, **P.optimizer_overrides(config))
 if ddp and getattr(opt_cls, 'needs_full_tensors', False):
     # whole-matrix optimizers: one owner rank per parameter steps it on the full tensor (optim/distributed.py)
     from optim.distributed import OwnerOptimizer
