@@ -80,7 +80,7 @@ def test_early_stopping(tmp_path, char_data):
     (['--optimizer=adamm'], "unknown optimizer 'adamm' (did you mean 'adam'?)"),
     (['--n_embd=65'], 'n_embd=65 is not divisible by n_head=2'),
     (['--dataset=nosuchdata'], 'python data/nosuchdata/prepare.py'),
-    (['--tie_embeddings=True'], "tie_embeddings=True needs parameterization='nanogpt'"),
+    (['--tie_embeddings=True', '--parameterization=sp'], "tie_embeddings=True under 'sp'"),
     (['--optimizer=adam', '--wd_mode=independent'], 'decoupled weight decay'),
     (['--batch_size=abc'], 'batch_size expects int'),
     (['config/nope.py'], 'config file config/nope.py not found'),
