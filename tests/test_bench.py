@@ -78,11 +78,13 @@ def test_presets_are_the_issue_models():
 
 
 def test_config_files_and_presets_configure():
-    # train.py's defaults come from its source: every config file's keys are known, a preset sets the model and
-    # the command line overrides it
-    cfg = bench_train.load_config(['--preset=gpt2', 'config/mup_adamw.py', '--n_layer=2'])
-    assert cfg['n_layer'] == 2 and cfg['parameterization'] == 'mup' and cfg['batch_size'] == 64
-    assert cfg['n_embd'] == 384 and cfg['vocab_size'] == 50304 and cfg['splus_inverse_every'] == 100
+    # train.py's defaults come from its source: every config file's keys are known; a preset stacks first, so a
+    # config file overrides what it sets (and only that: a key the file leaves at train.py's default, like
+    # block_size here, keeps the preset's value), and the command line overrides both
+    cfg = bench_train.load_config(['--preset=gpt2', 'config/sp_adamw.py', '--n_layer=2'])
+    assert cfg['n_layer'] == 2 and cfg['parameterization'] == 'sp' and cfg['batch_size'] == 64
+    assert cfg['n_embd'] == 384 and cfg['block_size'] == 1024 and cfg['vocab_size'] == 50304
+    assert cfg['splus_inverse_every'] == 100
     cfg = bench_train.load_config(['--preset=w2048'])
     assert (cfg['n_embd'], cfg['n_head'], cfg['parameterization'], cfg['optimizer']) == (2048, 2, 'nanogpt', 'adamw')
 
