@@ -29,7 +29,6 @@ model's attention shape, and --attn=explicit times the whole step with the atten
 a softmax (explicit_attention below, patched into model.py for this process only): the candidate for model.py.
 """
 
-import ast
 import gc
 import json
 import math
@@ -62,7 +61,7 @@ from configurator import ConfigError, configure  # noqa: E402
 from optim.sophia import hessian_sample_seed, sampled_label_loss  # noqa: E402
 
 # -----------------------------------------------------------------------------
-# the bench's own keys (train.py's keys come from train_defaults())
+# the bench's own keys (train.py's keys come from configurator.train_defaults())
 BENCH_DEFAULTS = dict(
     preset='',          # gpt2 | baby | w2048: the issue's three models (see PRESETS); '' = the config as given
     optimizers='',      # '' = the config's optimizer; 'adamw,splus,...' or 'all': rows timed against AdamW
@@ -115,29 +114,9 @@ def die(msg):
     sys.exit(2)
 
 
-def train_defaults():
-    """train.py's default config: its module-level assignments up to `config_keys`, evaluated as train.py
-    evaluates them (device and dtype read torch.cuda), plus every optimizer's own keys. Parsed rather than
-    imported because importing train.py starts a run."""
-    scope = {'torch': torch}
-    for node in ast.parse(open(os.path.join(ROOT, 'train.py')).read()).body:
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
-            continue
-        name = node.targets[0].id
-        if name == 'config_keys':  # the end of the defaults
-            break
-        try:
-            scope[name] = eval(compile(ast.Expression(node.value), 'train.py', 'eval'), scope)
-        except Exception as e:  # a default this parser cannot evaluate: the key is then unknown here, say so
-            print(f"warning: train.py default '{name}' not evaluated ({e}); it is not a bench key", file=sys.stderr)
-    cfg = {k: v for k, v in scope.items() if not k.startswith('_') and isinstance(v, configurator.CONFIG_TYPES)}
-    cfg.update(optim.hparam_defaults())
-    return cfg
-
-
 def load_config(args):
     """Defaults -> preset -> config files and --key=value overrides, in that order (the command line wins)."""
-    cfg = {**train_defaults(), **BENCH_DEFAULTS}
+    cfg = {**configurator.train_defaults(), **BENCH_DEFAULTS}
     preset = [a.split('=', 1)[1] for a in args if a.startswith('--preset=')]
     if preset and preset[-1]:
         if preset[-1] not in PRESETS:
