@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+import dist
 import optim
 import parameterization as P
 from configurator import ConfigError, configure, exec_config, train_defaults
@@ -39,15 +40,19 @@ class _Resolved(Exception):
 def train_py_config(args, monkeypatch):
     """The config train.py resolves from these arguments: train.py runs as a script up to its first validation,
     P.check(config), which is replaced by one that records the config and stops the run there (nothing built or
-    written)."""
+    written). Should train.py stop calling P.check first, dist.setup (before any data or model) stops it instead."""
     seen = {}
 
     def stop(cfg):
         seen.update(cfg)
         raise _Resolved
 
+    def too_far(*args):
+        raise AssertionError("train.py reached dist.setup without calling P.check(config): update train_py_config")
+
     with monkeypatch.context() as m:
         m.setattr(P, 'check', stop)
+        m.setattr(dist, 'setup', too_far)
         m.setattr(sys, 'argv', ['train.py', *args])
         m.chdir(ROOT)
         with pytest.raises(_Resolved):
