@@ -4,12 +4,21 @@ nanoGPT's poor man's configurator, typed. Usage from a script whose defaults are
     $ python train.py config/mup_adamw.py config/my_overrides.py --batch_size=32 --learning_rate=3e-3
 
 - every argument without '=' is a config file, exec'd in order on top of the defaults (so files stack);
+- a config file may start from another one with include('name.py'): the named file (a path relative to the
+  including file's folder) is exec'd right there, into the same scope, so the lines after the include override
+  it. config/shakespeare_char.py is such a shared block: config/mup_adamw.py is
+      include('shakespeare_char.py')
+      learning_rate = 1e-2
+      ...
+  and `python train.py config/mup_adamw.py` alone gives the whole config (includes nest; a cycle is an error);
 - every --key=value is parsed with ast.literal_eval (falling back to a plain string) and applied after the files;
 - a key that is not a default is an error naming the closest key; types must match the default, except that an
   int is accepted where a float is expected, None where the default is an int or None,
   and a single value or a list where the default is a tuple.
 
 Errors are raised as ConfigError with a one-line message; the scripts print it and exit (no traceback).
+
+train_defaults() gives train.py's defaults without running train.py, for the scripts that take train.py's keys.
 """
 
 import ast
@@ -43,6 +52,26 @@ def _coerce(key, value, default, where):
     return value
 
 
+def exec_config(path, scope, _including=()):
+    """exec the config file at path into scope, with include('other.py') available to it (relative to path's
+    folder; see the module docstring). include itself is left in scope as a callable, which configure skips."""
+    path = os.path.normpath(path)
+    if path in _including:
+        raise ConfigError(f"{_including[-1]}: include cycle {' -> '.join(_including + (path,))}")
+
+    def include(name):
+        target = os.path.join(os.path.dirname(path), name)
+        if not os.path.isfile(target):
+            raise ConfigError(f"{path}: include('{name}'): {target} not found (the name is relative to "
+                              f"{os.path.dirname(path) or '.'}/)")
+        exec_config(target, scope, _including + (path,))
+        scope['include'] = include  # the included file bound its own; later includes here are relative to path
+
+    scope['include'] = include
+    with open(path) as f:
+        exec(compile(f.read(), path, 'exec'), scope)
+
+
 def configure(g, args):
     """Apply config files and --key=value overrides in args to the globals dict g (only its existing keys)."""
     known = [k for k, v in g.items() if not k.startswith('_') and isinstance(v, CONFIG_TYPES)]
@@ -57,7 +86,7 @@ def configure(g, args):
             print(f"Overriding config with {arg}:")
             current = {k: g[k] for k in known}  # earlier files are visible to later ones
             scope = dict(current)
-            exec(open(arg).read(), scope)
+            exec_config(arg, scope)
             for key, value in scope.items():
                 if key.startswith('_') or key in current and value is current[key]:
                     continue
@@ -79,3 +108,50 @@ def configure(g, args):
                 value = val  # a bare string, e.g. --optimizer=adamw
             g[key] = _coerce(key, value, defaults[key], f"--{key}")
             print(f"Overriding: {key} = {g[key]!r}")
+
+
+def train_defaults(train_py=None):
+    """{key: default} of every config key of train.py, as train.py holds them before any config file or --key=value:
+    the module-level assignments of its defaults block (from the top of the file to `config_keys = ...`), then
+    every optimizer's own hyperparameters (optim.hparam_defaults(), which train.py adds to its globals the same
+    way). Keys starting with '_' and values that are not CONFIG_TYPES are left out, as train.py leaves them out.
+
+    Read with ast, not by importing train.py (that would start a run). Rule for the values: a literal is read as
+    written; an expression (device = 'cuda' if torch.cuda.is_available() else 'cpu', and dtype) is evaluated as
+    train.py evaluates it, with torch and the defaults above it in scope, so on any machine the dict equals the
+    config train.py resolves there with no arguments (tests/test_config_files.py runs train.py to check this).
+    Imports torch and every optimizer file: call it where those are needed anyway. train.py's config for some
+    arguments, without a run: cfg = train_defaults(); configure(cfg, ['config/mup_adamw.py', '--n_embd=768']).
+    """
+    import torch
+    import optim
+    train_py = train_py or os.path.join(os.path.dirname(os.path.abspath(__file__)), 'train.py')
+    with open(train_py) as f:
+        tree = ast.parse(f.read(), train_py)
+    scope = {'torch': torch}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if 'config_keys' in names:  # the end of the defaults block
+            break
+        if not names:
+            continue
+        try:
+            v = ast.literal_eval(value)
+        except ValueError:  # an expression: evaluated as train.py evaluates it
+            try:
+                v = eval(compile(ast.Expression(value), train_py, 'eval'), scope)
+            except Exception as e:
+                raise RuntimeError(f"{train_py}:{node.lineno}: default of {names[0]} is an expression that "
+                                   f"train_defaults() cannot evaluate with torch and the defaults above it "
+                                   f"({type(e).__name__}: {e})") from e
+        for name in names:
+            scope[name] = v
+    out = {k: v for k, v in scope.items() if not k.startswith('_') and k != 'torch' and isinstance(v, CONFIG_TYPES)}
+    out.update(optim.hparam_defaults())
+    return out

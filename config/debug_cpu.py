@@ -1,14 +1,12 @@
 # Tiny CPU config for tests and first-time users: a 2-layer, width-64 muP model, a few seconds per run.
 # $ python train.py config/debug_cpu.py
 out_dir = 'out/debug'
-dataset = 'shakespeare_char'
 n_layer = 2
 n_head = 2
 n_embd = 64
 base_width = 64  # the test width is the base width: muP == SP here
 block_size = 32
 batch_size = 8
-gradient_accumulation_steps = 1
 max_iters = 30
 eval_interval = 10
 eval_iters = 4

@@ -12,7 +12,6 @@ block_size = 64
 batch_size = 32
 dropout = 0.0
 max_iters = 1000
-eval_interval = 250
 eval_iters = 20
 log_interval = 50
 warmup_iters = 50

@@ -8,32 +8,7 @@
 # learning_rate is the base-width relative step size (paper's 1e-2, torch's default lr).
 # $ python train.py config/mup_adafactor.py
 # $ python train.py config/mup_adafactor.py --n_embd=768        (same LR: that is the point of muP)
-out_dir = 'out/shakespeare_char'
-dataset = 'shakespeare_char'
-eval_interval = 250
-eval_iters = 50
-log_interval = 10
-block_size = 256
-batch_size = 64
-n_layer = 6
-n_embd = 384
-head_dim = 64
-dropout = 0.2
-parameterization = 'mup'
-base_width = 128
-lr_scaling = 'per_layer'
-alignment = 'full'
+include('shakespeare_char.py')  # the shared model, data and schedule; below: what this run changes
 optimizer = 'adafactor'
 learning_rate = 1e-2  # the base-width relative step size; groups get learning_rate * (n/base)^-c
 eps = 1.1920929e-07  # eps1: torch.optim.Adafactor eps=(None, 1e-3) -> finfo(float32).eps
-weight_decay = 0.0  # torch.optim.Adafactor default
-adafactor_beta2_decay = -0.8  # paper, torch
-adafactor_clip_threshold = 1.0  # paper, torch
-adafactor_eps2 = 1e-3  # paper, torch
-adafactor_scale_parameter = True  # paper, torch; False makes it Adam-like: then also --optimizer_family=adam
-adafactor_relative_step = False  # torch caps rho_t at 1/sqrt(t); off so that the LR is what the sweep sets
-adafactor_momentum = False  # paper's final algorithm and torch: no first moment
-max_iters = 5000
-lr_schedule = 'cosine'
-warmup_iters = 100
-min_lr_ratio = 0.1

@@ -13,28 +13,8 @@
 # Prepare the data first: python data/shakespeare_char/prepare.py
 # $ python train.py config/mup_adam_ps.py
 # $ python train.py config/mup_adam_ps.py --n_embd=768        (same LR: that is the point of muP)
-out_dir = 'out/shakespeare_char'
-dataset = 'shakespeare_char'
-eval_interval = 250
-eval_iters = 50
-log_interval = 10
-block_size = 256
-batch_size = 64
-n_layer = 6
-n_embd = 384
-head_dim = 64
-dropout = 0.2
-parameterization = 'mup'
-base_width = 128
-lr_scaling = 'per_layer'
-alignment = 'full'
+include('shakespeare_char.py')  # the shared model, data and schedule; below: what this run changes
 optimizer = 'adam_ps'
 learning_rate = 5e-2  # the base-width LR; groups get learning_rate * (n/base)^-c
 beta2 = 0.98
 eps = 1e-9
-weight_decay = 0.0
-adam_ps_eps2 = 1e-3
-max_iters = 5000
-lr_schedule = 'cosine'
-warmup_iters = 100
-min_lr_ratio = 0.1

@@ -8,33 +8,7 @@
 # Prepare the data first: python data/shakespeare_char/prepare.py
 # $ torchrun --standalone --nproc_per_node=1 train.py config/mup_muon.py
 # $ python train.py config/mup_muon.py --n_embd=768        (same LR: that is the point of muP)
-out_dir = 'out/shakespeare_char'
-dataset = 'shakespeare_char'
-eval_interval = 250
-eval_iters = 50
-log_interval = 10
-block_size = 256
-batch_size = 64
-n_layer = 6
-n_embd = 384
-head_dim = 64
-dropout = 0.2
-parameterization = 'mup'
-base_width = 128
-lr_scaling = 'per_layer'
-alignment = 'full'
+include('shakespeare_char.py')  # the shared model, data and schedule; below: what this run changes
 optimizer = 'muon'
 learning_rate = 0.02  # official Muon lr (the base-width LR; hidden groups keep it at every width)
-muon_momentum = 0.95  # official
-muon_nesterov = True  # official
-muon_ns_steps = 5  # official
-muon_scale = 'original'  # official sqrt(max(1, fan_out / fan_in))
-muon_adam_lr_ratio = 0.015  # official 3e-4 / 0.02
-beta1 = 0.9  # official aux Adam betas
-beta2 = 0.95
 eps = 1e-10  # official aux Adam eps
-weight_decay = 0.0  # official default
-max_iters = 5000
-lr_schedule = 'cosine'
-warmup_iters = 100
-min_lr_ratio = 0.1

@@ -14,29 +14,11 @@
 # Prepare the data first: python data/shakespeare_char/prepare.py
 # $ torchrun --standalone --nproc_per_node=1 train.py config/mup_schedulefree_adamw.py
 # $ python train.py config/mup_schedulefree_adamw.py --n_embd=768        (same LR: that is the point of muP)
-out_dir = 'out/shakespeare_char'
-dataset = 'shakespeare_char'
-eval_interval = 250
-eval_iters = 50
-log_interval = 10
-block_size = 256
-batch_size = 64
-n_layer = 6
-n_embd = 384
-head_dim = 64
-dropout = 0.2
-parameterization = 'mup'
-base_width = 128
-lr_scaling = 'per_layer'
-alignment = 'full'
+include('shakespeare_char.py')  # the shared model, data and schedule; below: what this run changes
 optimizer = 'schedulefree_adamw'
 learning_rate = 3e-2  # the base-width LR: 3x config/mup_adamw.py; groups get learning_rate * (n/base)^-c
-beta1 = 0.9  # official default
 beta2 = 0.99  # as config/mup_adamw.py (official default 0.999)
 weight_decay = 0.1  # as config/mup_adamw.py (official default 0)
 schedulefree_adamw_warmup_steps = 100  # Schedule-Free's own warmup
-schedulefree_adamw_r = 0.0  # official default
-schedulefree_adamw_weight_lr_power = 2.0  # official default
-max_iters = 5000
 lr_schedule = 'constant'  # no decay: Schedule-Free's averaging takes its place
 warmup_iters = 0  # warmup by the optimizer instead

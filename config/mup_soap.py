@@ -8,32 +8,8 @@
 # Prepare the data first: python data/shakespeare_char/prepare.py
 # $ torchrun --standalone --nproc_per_node=1 train.py config/mup_soap.py
 # $ python train.py config/mup_soap.py --n_embd=768        (same LR: that is the point of muP)
-out_dir = 'out/shakespeare_char'
-dataset = 'shakespeare_char'
-eval_interval = 250
-eval_iters = 50
-log_interval = 10
-block_size = 256
-batch_size = 64
-n_layer = 6
-n_embd = 384
-head_dim = 64
-dropout = 0.2
-parameterization = 'mup'
-base_width = 128
-lr_scaling = 'per_layer'
-alignment = 'full'
+include('shakespeare_char.py')  # the shared model, data and schedule; below: what this run changes
 optimizer = 'soap'
 learning_rate = 3e-3
 beta1 = 0.95
-beta2 = 0.95
-eps = 1e-8
 weight_decay = 0.01
-soap_shampoo_beta = -1.0
-soap_precond_every = 10
-soap_max_dim = 10000
-soap_skip_first = True
-max_iters = 5000
-lr_schedule = 'cosine'
-warmup_iters = 100
-min_lr_ratio = 0.1

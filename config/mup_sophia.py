@@ -11,30 +11,10 @@
 # Prepare the data first: python data/shakespeare_char/prepare.py
 # $ torchrun --standalone --nproc_per_node=1 train.py config/mup_sophia.py
 # $ python train.py config/mup_sophia.py --n_embd=768        (same LR: that is the point of muP)
-out_dir = 'out/shakespeare_char'
-dataset = 'shakespeare_char'
-eval_interval = 250
-eval_iters = 50
-log_interval = 10
-block_size = 256
-batch_size = 64
-n_layer = 6
-n_embd = 384
-head_dim = 64
-dropout = 0.2
-parameterization = 'mup'
-base_width = 128
-lr_scaling = 'per_layer'
-alignment = 'full'
+include('shakespeare_char.py')  # the shared model, data and schedule; below: what this run changes
 optimizer = 'sophia'
 learning_rate = 3e-3  # the base-width LR; groups get learning_rate * (n/base)^-c
 beta1 = 0.965  # official SophiaG default
 beta2 = 0.99  # official SophiaG default (the Hessian EMA)
 weight_decay = 0.2  # official GPT-2 small Sophia config
 sophia_rho = 0.05  # official README / config for 125M (class default 0.04)
-sophia_k = 10  # official Hessian refresh interval
-sophia_bs = 0  # 0 = tokens per step of this run
-max_iters = 5000
-lr_schedule = 'cosine'
-warmup_iters = 100
-min_lr_ratio = 0.1

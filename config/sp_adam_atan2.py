@@ -8,27 +8,9 @@
 # in torch AdamW (p *= 1 - lr * wd). The optimizer epsilon (eps) is ignored.
 # $ python train.py config/sp_adam_atan2.py
 # $ torchrun --standalone --nproc_per_node=4 train.py config/sp_adam_atan2.py
-out_dir = 'out/shakespeare_char'
-dataset = 'shakespeare_char'
-eval_interval = 250
-eval_iters = 50
-log_interval = 10
-block_size = 256
-batch_size = 64
-n_layer = 6
-n_embd = 384
-head_dim = 64
-dropout = 0.2
+include('shakespeare_char.py')  # the shared model, data and schedule; below: what this run changes
 parameterization = 'sp'
-base_width = 128
 lr_scaling = 'global'
 optimizer = 'adam_atan2'
-learning_rate = 1e-3  # nanoGPT's shakespeare_char value
 beta2 = 0.99
 weight_decay = 0.1
-adam_atan2_a = 1.0
-adam_atan2_b = 1.0
-max_iters = 5000
-lr_schedule = 'cosine'
-warmup_iters = 100
-min_lr_ratio = 0.1

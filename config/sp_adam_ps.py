@@ -13,27 +13,10 @@
 # ~50x larger LR, nanoGPT's 0.1 would shrink every matrix by 1% per step against updates that are relative to it).
 # $ python train.py config/sp_adam_ps.py
 # $ torchrun --standalone --nproc_per_node=4 train.py config/sp_adam_ps.py
-out_dir = 'out/shakespeare_char'
-dataset = 'shakespeare_char'
-eval_interval = 250
-eval_iters = 50
-log_interval = 10
-block_size = 256
-batch_size = 64
-n_layer = 6
-n_embd = 384
-head_dim = 64
-dropout = 0.2
+include('shakespeare_char.py')  # the shared model, data and schedule; below: what this run changes
 parameterization = 'sp'
-base_width = 128
 lr_scaling = 'global'
 optimizer = 'adam_ps'
 learning_rate = 3e-2  # relative to RMS(W): see the header
 beta2 = 0.98
 eps = 1e-9
-weight_decay = 0.0
-adam_ps_eps2 = 1e-3
-max_iters = 5000
-lr_schedule = 'cosine'
-warmup_iters = 100
-min_lr_ratio = 0.1

@@ -10,29 +10,11 @@
 # Schedule: nanoGPT's shakespeare_char cosine + warmup, as config/sp_adamw.py (the paper: warmup + polynomial decay).
 # $ python train.py config/sp_lamb.py
 # $ torchrun --standalone --nproc_per_node=4 train.py config/sp_lamb.py
-out_dir = 'out/shakespeare_char'
-dataset = 'shakespeare_char'
-eval_interval = 250
-eval_iters = 50
-log_interval = 10
-block_size = 256
-batch_size = 64
-n_layer = 6
-n_embd = 384
-head_dim = 64
-dropout = 0.2
+include('shakespeare_char.py')  # the shared model, data and schedule; below: what this run changes
 parameterization = 'sp'
-base_width = 128
 lr_scaling = 'global'
 optimizer = 'lamb'
 learning_rate = 2e-3  # Gupta et al. Table 17
-beta1 = 0.9  # You et al. 2019
 beta2 = 0.999  # You et al. 2019
 eps = 1e-6  # You et al. 2019
 weight_decay = 0.01  # You et al. 2019 (BERT)
-lamb_bias_correction = True  # Algorithm 2
-lamb_clamp = 0.0  # no clamp of ||W|| (pytorch-optimizer: 10)
-max_iters = 5000
-lr_schedule = 'cosine'
-warmup_iters = 100
-min_lr_ratio = 0.1

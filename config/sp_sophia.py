@@ -7,19 +7,8 @@
 # The official README puts Sophia's LR near AdamW's (nanoGPT's shakespeare_char AdamW LR is 1e-3): sweep around it.
 # $ python train.py config/sp_sophia.py
 # $ torchrun --standalone --nproc_per_node=4 train.py config/sp_sophia.py
-out_dir = 'out/shakespeare_char'
-dataset = 'shakespeare_char'
-eval_interval = 250
-eval_iters = 50
-log_interval = 10
-block_size = 256
-batch_size = 64
-n_layer = 6
-n_embd = 384
-head_dim = 64
-dropout = 0.2
+include('shakespeare_char.py')  # the shared model, data and schedule; below: what this run changes
 parameterization = 'sp'
-base_width = 128
 lr_scaling = 'global'
 optimizer = 'sophia'
 learning_rate = 6e-4  # official README, GPT-2 small
@@ -27,9 +16,3 @@ beta1 = 0.965  # official SophiaG default
 beta2 = 0.99  # official SophiaG default (the Hessian EMA)
 weight_decay = 0.2  # official GPT-2 small Sophia config
 sophia_rho = 0.05  # official README / config for 125M (class default 0.04)
-sophia_k = 10  # official Hessian refresh interval
-sophia_bs = 0  # 0 = tokens per step of this run
-max_iters = 5000
-lr_schedule = 'cosine'
-warmup_iters = 100
-min_lr_ratio = 0.1

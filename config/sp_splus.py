@@ -8,33 +8,10 @@
 # optimizer.eval()/train() around it).
 # $ python train.py config/sp_splus.py
 # $ torchrun --standalone --nproc_per_node=4 train.py config/sp_splus.py
-out_dir = 'out/shakespeare_char'
-dataset = 'shakespeare_char'
-eval_interval = 250
-eval_iters = 50
-log_interval = 10
-block_size = 256
-batch_size = 64
-n_layer = 6
-n_embd = 384
-head_dim = 64
-dropout = 0.2
+include('shakespeare_char.py')  # the shared model, data and schedule; below: what this run changes
 parameterization = 'sp'
-base_width = 128
 lr_scaling = 'global'
 optimizer = 'splus'
 learning_rate = 0.2  # paper eq. 18 / README
-beta1 = 0.9  # torch/splus.py b1
 beta2 = 0.999  # torch/splus.py b2
 weight_decay = 1e-2  # torch/splus.py (multiplied by the scaled LR lr * 2/(m+n))
-splus_ema_rate = 0.999  # torch/splus.py
-splus_inverse_every = 100  # torch/splus.py; paper §5: "default value of 100"
-splus_eps = 1e-30  # torch/splus.py
-splus_max_dim = 10000  # torch/splus.py
-splus_nonstandard_constant = 1e-3  # torch/splus.py; paper §5.1 (0.001)
-splus_nonstandard = 'shape'  # torch/splus.py: nonstandard by shape only; 'role' = paper §5.1 text
-splus_order = 'official'  # torch/splus.py order of operations
-max_iters = 5000
-lr_schedule = 'cosine'
-warmup_iters = 100
-min_lr_ratio = 0.1

@@ -18,8 +18,8 @@ A sweep file is a Python file of assignments (like a config file):
     estimate = '2 min on one H100'                  # optional: printed at the start
 
 Relative paths are relative to the repo root: train.py runs there. Keys of grid / fixed / points are train.py's
-config keys or an optimizer's own hyperparameters (optim.hparam_defaults()); an unknown key fails the sweep file
-with one line before anything runs. out_dir, run_name and init_from belong to the sweep.
+config keys or an optimizer's own hyperparameters (configurator.train_defaults()); an unknown key fails the sweep
+file with one line before anything runs. out_dir, run_name and init_from belong to the sweep.
 
 Each point runs `python train.py <base_config> --key=value ... --out_dir=<sweep_dir> --run_name=<name>
 --init_from=auto`, so a point killed mid-run resumes from its last checkpoint. The run name is built from the
@@ -52,6 +52,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]  # train.py's folder: runs start here, relative paths resolve here
+sys.path.insert(0, str(ROOT))
+import configurator  # noqa: E402
 SWEEP_KEYS = {'base_config', 'sweep_dir', 'grid', 'fixed', 'points', 'launcher', 'nproc_per_node', 'estimate'}
 OWNED = {'out_dir', 'run_name', 'init_from'}  # set by the sweep for every point
 NAME_ORDER = ['parameterization', 'optimizer', 'n_embd', 'n_layer', 'learning_rate', 'seed']
@@ -65,20 +67,6 @@ class SweepError(Exception):
 
 # -----------------------------------------------------------------------------
 # the sweep file: load, check, expand into points
-
-def train_config_keys(train_py=ROOT / 'train.py'):
-    """train.py's config keys: its module-level assignments up to `config_keys = ...` (the defaults block),
-    read with ast so checking a sweep file needs no torch."""
-    keys = set()
-    for node in ast.parse(Path(train_py).read_text()).body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) \
-            else []
-        names = [t.id for t in targets if isinstance(t, ast.Name)]
-        if 'config_keys' in names:
-            break
-        keys.update(n for n in names if not n.startswith('_'))
-    return keys
-
 
 def load_sweep(path):
     """The sweep file's assignments as a dict with every optional field filled in; SweepError if malformed."""
@@ -138,20 +126,12 @@ def check_keys(spec, known):
                          f"keys or optimizer hyperparameters")
 
 
-def known_keys(spec):
-    """train.py's keys, plus the optimizers' own hyperparameters when the sweep uses a key train.py lacks (that
-    import needs torch and every optimizer file, so it is only paid when needed)."""
-    keys = train_config_keys()
-    used = set(spec['grid']) | set(spec['fixed']) | {k for p in spec['points'] for k in p}
-    if used - keys - OWNED:
-        sys.path.insert(0, str(ROOT))
-        try:
-            import optim
-            keys |= set(optim.hparam_defaults())
-        except Exception as e:
-            raise SweepError(f"cannot read the optimizers' hyperparameter keys (optim.hparam_defaults(): "
-                             f"{type(e).__name__}: {e}) to check {', '.join(sorted(used - keys))}")
-    return keys
+def known_keys():
+    """Every key train.py accepts, the optimizers' own included: configurator.train_defaults()."""
+    try:
+        return set(configurator.train_defaults())
+    except Exception as e:  # torch or an optimizer file that does not import: one line, not a traceback
+        raise SweepError(f"cannot read train.py's config keys (configurator.train_defaults(): {type(e).__name__}: {e})")
 
 
 def format_value(v):
@@ -378,7 +358,7 @@ def main(argv):
     args = ap.parse_args(argv)
     try:
         spec = load_sweep(args.sweep_file)
-        check_keys(spec, known_keys(spec))
+        check_keys(spec, known_keys())
         points = expand(spec)
     except SweepError as e:
         print(f"error: {e}", file=sys.stderr)

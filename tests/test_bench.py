@@ -1,6 +1,7 @@
 """scripts/bench_train.py: one CPU run on a tiny config (AdamW, Sophia with a Hessian refresh inside the timed
 window, and an optimizer that fails to build) gives a table whose rows are all there, whose numbers are finite and
-positive and whose ratio column is the ratio of the measured times; the presets are the issue's models.
+positive and whose ratio column is the ratio of the measured times; the presets are the models of the step targets;
+scripts/bench_attention.py's explicit attention computes SDPA's.
 
     $ .venv/bin/python -m pytest tests/test_bench.py -q
 """
@@ -13,9 +14,15 @@ import torch
 
 from conftest import ROOT, run_script
 
-spec = importlib.util.spec_from_file_location('bench_train', ROOT / 'scripts' / 'bench_train.py')
-bench_train = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench_train)
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / 'scripts' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench_train, bench_attention = load('bench_train'), load('bench_attention')
 
 
 def table_rows(text):
@@ -62,7 +69,7 @@ def test_cpu_run_table(tmp_path, monkeypatch):
     assert records['splus']['error'] and records['splus']['ms_mean'] is None
 
 
-def test_presets_are_the_issue_models():
+def test_presets_are_the_target_models():
     # built through the bench's own path on the meta device: shapes and parameter counts without memory
     expect = {'gpt2': (12, 12, 768, 50304, 12 * 1024, 124.37), 'baby': (6, 6, 384, 65, 64 * 256, 10.75),
               'w2048': (8, 2, 2048, 65, 8 * 1024, 404.92)}
@@ -78,11 +85,13 @@ def test_presets_are_the_issue_models():
 
 
 def test_config_files_and_presets_configure():
-    # train.py's defaults come from its source: every config file's keys are known, a preset sets the model and
-    # the command line overrides it
-    cfg = bench_train.load_config(['--preset=gpt2', 'config/mup_adamw.py', '--n_layer=2'])
-    assert cfg['n_layer'] == 2 and cfg['parameterization'] == 'mup' and cfg['batch_size'] == 64
-    assert cfg['n_embd'] == 384 and cfg['vocab_size'] == 50304 and cfg['splus_inverse_every'] == 100
+    # train.py's defaults come from its source: every config file's keys are known; a preset stacks first, so a
+    # config file overrides what it sets (and only that: a key the file leaves at train.py's default, like
+    # block_size here, keeps the preset's value), and the command line overrides both
+    cfg = bench_train.load_config(['--preset=gpt2', 'config/sp_adamw.py', '--n_layer=2'])
+    assert cfg['n_layer'] == 2 and cfg['parameterization'] == 'sp' and cfg['batch_size'] == 64
+    assert cfg['n_embd'] == 384 and cfg['block_size'] == 1024 and cfg['vocab_size'] == 50304
+    assert cfg['splus_inverse_every'] == 100
     cfg = bench_train.load_config(['--preset=w2048'])
     assert (cfg['n_embd'], cfg['n_head'], cfg['parameterization'], cfg['optimizer']) == (2048, 2, 'nanogpt', 'adamw')
 
@@ -92,7 +101,7 @@ def test_explicit_attention_matches_sdpa():
     q, k, v = (torch.randn(2, 3, 17, 40, requires_grad=True) for _ in range(3))
     for scale in (None, 0.05):
         a = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, scale=scale)
-        b = bench_train.explicit_attention(q, k, v, is_causal=True, scale=scale)
+        b = bench_attention.explicit_attention(q, k, v, is_causal=True, scale=scale)
         assert torch.allclose(a, b, atol=1e-5)
         ga = torch.autograd.grad(a.square().sum(), (q, k, v))
         gb = torch.autograd.grad(b.square().sum(), (q, k, v))

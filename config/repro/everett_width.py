@@ -15,5 +15,5 @@ _variants = [dict(parameterization=p, optimizer='adamw', lr_scaling=s, alignment
                   eps_scaling='constant') for p in ('sp', 'mup')]
 points = [dict(v, n_embd=w, learning_rate=lr, seed=s) for v in _variants for w in (128, 256, 512, 1024)
           for lr in (3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1) for s in (1, 2)]
-fixed = dict(n_layer=4, head_dim=64, base_width=128, max_iters=2000, eval_interval=100, weight_decay=0.0)
+fixed = dict(n_layer=4, max_iters=2000, eval_interval=100, weight_decay=0.0)  # head_dim 64, base width 128: the base's
 estimate = '~5-6 H100-hours (estimate)'

@@ -21,6 +21,5 @@ grid = dict(
     learning_rate=[2e-1, 6e-2, 2e-2, 6e-3, 2e-3, 6e-4, 2e-4, 6e-5, 2e-5] if _fine else [2e-1, 2e-2, 2e-3, 2e-4, 2e-5],
     seed=[1, 2, 3],
 )
-fixed = dict(n_embd=256, n_head=2, depth_alpha=0.5, base_depth=None, early_stop_patience=150, max_iters=5000,
-             eval_interval=10, eval_iters=10)
+fixed = dict(depth_alpha=0.5)  # the rest (width 256, 2 heads, early stopping, base_depth None) is the base's
 estimate = '~3 H100-hours for the full grid (estimate)'

@@ -6,15 +6,15 @@
 # 3 seeds; LR schedule, dropout and betas are not stated in the paper, so config/mup_spectral_adamw.py's
 # (nanoGPT shakespeare_char) values are used for every optimizer: cosine schedule, dropout 0.2, betas (0.9, 0.99).
 # NANOMUP_FINE=1 uses a finer grid (half decades, 2e-1 ... 2e-5: 9 points) to locate the optimum better.
-# Cost: an estimate, not measured (no GPU in the session that wrote it): ~4 min per (optimizer, parameterization,
-# LR, seed) column over the five widths on one H100 with early stopping -> ~8 H100-hours for the whole grid
-# (scripts/reproduce.py runs a reduced version of it within a time budget).
+# Cost: an estimate, not measured: ~4 min per (optimizer, parameterization, LR, seed) column over the five widths
+# on one H100 with early stopping -> ~8 H100-hours for the whole grid (scripts/reproduce.py runs a reduced version
+# of it within a time budget).
 # $ python scripts/sweep.py config/repro/gupta_width.py --gpus 0,1,2,3
 # $ python scripts/tables.py out/repro/gupta_width
 import os
 
 _fine = os.environ.get('NANOMUP_FINE') == '1'
-base_config = 'config/mup_spectral_adamw.py'
+base_config = 'config/mup_spectral_adamw.py'  # the Table 3 setting: depth 8, 2 heads, early stopping after 150
 sweep_dir = 'out/repro/gupta_width'
 grid = dict(
     parameterization=['mup_spectral', 'nanogpt'],
@@ -23,5 +23,4 @@ grid = dict(
     learning_rate=[2e-1, 6e-2, 2e-2, 6e-3, 2e-3, 6e-4, 2e-4, 6e-5, 2e-5] if _fine else [2e-1, 2e-2, 2e-3, 2e-4, 2e-5],
     seed=[1, 2, 3],
 )
-fixed = dict(n_layer=8, n_head=2, early_stop_patience=150, max_iters=5000, eval_interval=10, eval_iters=10)
 estimate = '~8 H100-hours for the full grid (estimate); one optimizer x one parameterization ~1 H100-hour'

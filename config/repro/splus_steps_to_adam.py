@@ -13,5 +13,5 @@ points = ([dict(optimizer='adamw', learning_rate=lr) for lr in (3e-4, 1e-3, 3e-3
           + [dict(optimizer='shampoo', learning_rate=lr) for lr in (3e-4, 1e-3, 3e-3)]
           + [dict(optimizer='muon', learning_rate=lr) for lr in (0.01, 0.02, 0.05)]
           + [dict(optimizer='psgd', learning_rate=lr) for lr in (1e-4, 3e-4, 1e-3)])
-fixed = dict(seed=1, parameterization='nanogpt', max_iters=3000, lr_schedule='cosine', eval_interval=100)
+fixed = dict(seed=1, parameterization='nanogpt', max_iters=3000, eval_interval=100)
 estimate = '~1 H100-hour (estimate)'

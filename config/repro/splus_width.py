@@ -12,6 +12,5 @@ sweep_dir = 'out/repro/splus_width'
 _lrs = dict(adamw=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2), splus=(0.03, 0.1, 0.3, 1.0, 3.0), shampoo=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2))
 points = [dict(optimizer=o, learning_rate=lr, n_embd=w, seed=s, weight_decay=1e-2 if o == 'splus' else 0.1)
           for o, lrs in _lrs.items() for lr in lrs for w in (128, 256, 512, 1024) for s in (1, 2)]
-fixed = dict(parameterization='nanogpt', n_layer=4, head_dim=64, max_iters=2000, lr_schedule='cosine',
-             warmup_iters=100, eval_interval=100, dropout=0.0)
+fixed = dict(parameterization='nanogpt', n_layer=4, max_iters=2000, eval_interval=100, dropout=0.0)
 estimate = '~1.5 H100-hours (estimate)'

@@ -11,5 +11,5 @@ grid = dict(
     learning_rate=[1e-3, 3e-3, 1e-2, 3e-2],
     seed=[1],
 )
-fixed = dict(max_iters=20, eval_interval=10)
+fixed = dict(max_iters=20)
 estimate = 'about a minute on a laptop CPU (--jobs 2); seconds on one H100'
