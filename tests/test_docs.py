@@ -15,11 +15,13 @@ docs/*.md names an existing script and config files, and only keys and flags tha
 import ast
 import re
 import shlex
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
 import configurator
+import optim
 from conftest import ROOT
 
 DOCS = sorted((ROOT / 'docs').glob('*.md'))
@@ -122,24 +124,10 @@ def dict_literals(path):
     return out
 
 
-def optimizer_hparams():
-    """{key: default} of every optim/<name>.py's `hparams` (a dict literal in the class, or a module-level one)."""
-    out = {}
-    for path in sorted((ROOT / 'optim').glob('*.py')):
-        module = dict_literals(path)
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ClassDef):
-                for stmt in node.body:
-                    if isinstance(stmt, ast.Assign) and [getattr(t, 'id', '') for t in stmt.targets] == ['hparams']:
-                        if isinstance(stmt.value, ast.Name):
-                            out.update(module.get(stmt.value.id, {}))
-                        else:
-                            out.update(ast.literal_eval(stmt.value))
-    return out
-
-
+@lru_cache(maxsize=None)
 def train_defaults():
-    return {**module_defaults(ROOT / 'train.py', stop='config_keys'), **optimizer_hparams()}
+    """train.py's keys and the optimizers' own, from the one source the scripts use too."""
+    return configurator.train_defaults()
 
 
 def script_keys(path):
@@ -149,12 +137,12 @@ def script_keys(path):
     keys = set(module_defaults(path))
     for d in dict_literals(path).values():
         keys |= set(d)
-    if "'train.py'" in src:
+    if "'train.py'" in src or 'train_defaults' in src:
         keys |= set(train_defaults())
     if 'P.DEFAULTS' in src:
         keys |= set(dict_literals(ROOT / 'parameterization.py')['DEFAULTS'])
     if 'hparam_defaults' in src:
-        keys |= set(optimizer_hparams())
+        keys |= set(optim.hparam_defaults())
     return keys
 
 
