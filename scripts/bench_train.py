@@ -221,7 +221,7 @@ def bench_row(cfg, row, models):
     P.init_params(raw_model, c, infos)  # in place: a compiled graph stays valid
     tokens = c['gradient_accumulation_steps'] * c['batch_size'] * c['block_size']
     groups = P.param_groups(raw_model, c, optim.family_of(name, c), infos)
-    opt = optim.build_optimizer(name, groups, dict(c, tokens_per_iter=tokens, fused=True))
+    opt = optim.build_optimizer(name, groups, dict(c, tokens_per_iter=tokens, fused=True, **P.optimizer_overrides(c)))
     gen = torch.Generator(c['device']).manual_seed(c['seed'])
     V, shape = raw_model.config.vocab_size, (c['batch_size'], c['block_size'])
     batch = lambda: tuple(torch.randint(V, shape, device=c['device'], generator=gen) for _ in 'xy')  # noqa: E731
@@ -304,8 +304,6 @@ def main(args):
         die(f"unknown attn '{cfg['attn']}': choose sdpa or explicit")
     if not cuda and cfg['dtype'] != 'float32':
         die(f"dtype='{cfg['dtype']}' on the CPU: use --dtype=float32 (bf16/fp16 autocast is for CUDA)")
-    if cfg['tie_embeddings'] and cfg['parameterization'] != 'nanogpt':
-        die("tie_embeddings=True needs parameterization='nanogpt' (as in train.py)")
     if cfg['iters'] < 1 or cfg['warmup'] < 0:
         die(f"iters={cfg['iters']}, warmup={cfg['warmup']}: need iters >= 1 and warmup >= 0")
     if cfg['attn'] == 'explicit':
