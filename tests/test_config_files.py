@@ -165,3 +165,20 @@ def test_include_is_relative_to_the_including_file_and_overridable(tmp_path, def
         resolve(defaults, [str(tmp_path / 'loop.py')])
     with pytest.raises(ConfigError, match=r"include\('nope.py'\): .*nope.py not found"):
         resolve(defaults, [str(tmp_path / 'missing.py')])
+
+
+def test_gupta_depth_baseline_is_unscaled(defaults, monkeypatch):
+    """The nanogpt rows are the unscaled baseline (no branch multiplier, no depth LR factor); the mup_spectral rows
+    are depth-muP: branches x L^-1/2 and the block LRs x L^-1/2 (the engine's rule for Adam-like families)."""
+    monkeypatch.chdir(ROOT)
+    spec = sweep.load_sweep('config/repro/gupta_depth.py')
+    seen = set()
+    for name, point in sweep.expand(spec):
+        argv = sweep.command(spec, name, point)
+        cfg = resolve(defaults, argv[argv.index('train.py') + 1:])
+        alpha = cfg['depth_alpha']
+        assert alpha == {'nanogpt': 0.0, 'mup_spectral': 0.5}[cfg['parameterization']], name
+        seen.add((cfg['parameterization'], alpha))
+        if cfg['parameterization'] == 'mup_spectral' and cfg['optimizer'] == 'adamw':
+            assert P.depth_exponent('adam', alpha) == -0.5 and cfg['base_depth'] is None
+    assert seen == {('nanogpt', 0.0), ('mup_spectral', 0.5)}
