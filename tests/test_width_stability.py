@@ -27,7 +27,9 @@ The protocol, and why (muP + AdamW, n_head fixed, measured at these widths unles
   scale) that stay out of the strongly nonlinear regime: Adam family 3e-3, not 1e-2 (second-MLP slope -0.17 at 1e-2,
   -0.05 at 3e-3, with the default embedding init).
 - no gradient clipping (a global-norm clip couples every layer through one width-dependent norm), no weight decay,
-  fp32 on the CPU, each optimizer's own hyperparameter defaults.
+  fp32 on the CPU, each optimizer's own hyperparameter defaults, the engine's defaults otherwise: eps 1e-8 with
+  eps_scaling 'constant' (it takes -0.04 off the muP attention-logit slopes here, where the 1/d_head scale shrinks
+  the query and key gradients toward eps; eps 1e-30 measured -0.05 / -0.01 instead of -0.09 / -0.05).
 
 What finite width leaves in a correct parameterization under this protocol: muP + AdamW measures max |slope| 0.09
 over all roles (attention logits -0.09 and -0.05, LayerNorm outputs -0.08 to -0.02, MLP outputs -0.03 and -0.01);
