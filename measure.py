@@ -46,3 +46,210 @@ def alignment_by_layer(model, idx, targets=None):
             h.remove()
     modules = dict(model.named_modules())
     return {name: log_alignment_ratio(modules[name].weight, z) for name, z in inputs.items()}
+
+
+# -----------------------------------------------------------------------------
+# coordinate checks of the update (Yang et al. 2021 §7 "coordinate check"; Everett et al. 2024 §3): how far a few
+# optimizer steps move every module's output, as a function of width (or depth)
+
+def _rms(t):
+    return t.detach().float().pow(2).mean().sqrt().item()
+
+
+def attention_logits(qkv, n_embd, n_head, attn_scale):
+    """attn_scale * q k^T before the softmax, causal entries only: qkv (B, T, 3C) from c_attn -> (B, nh, T(T+1)/2).
+    The model calls SDPA, which never materialises these, so they are recomputed from c_attn's output (whatever
+    hidden_mult the layer applies is already in it)."""
+    B, T, C3 = qkv.shape
+    q, k, _ = qkv.float().split(n_embd, dim=2)
+    hs = n_embd // n_head
+    q = q.view(B, T, n_head, hs).transpose(1, 2)  # (B, nh, T, hs)
+    k = k.view(B, T, n_head, hs).transpose(1, 2)  # (B, nh, T, hs)
+    scale = attn_scale if attn_scale is not None else 1.0 / math.sqrt(hs)  # None: SDPA's default
+    causal = torch.ones(T, T, dtype=torch.bool, device=qkv.device).tril()
+    return (scale * q @ k.transpose(-2, -1))[..., causal]  # (B, nh, T(T+1)/2)
+
+
+@torch.no_grad()
+def module_outputs(model, idx):
+    """{label: output (float32 copy)} of one forward on tokens idx (B, T), logits at every position.
+
+    labels: embedding (block 0's input, after emb_mult), per block i: ln_1.i, attn_logits.i, attn.i, ln_2.i,
+    mlp_hidden.i (GELU output), mlp.i (branch outputs before branch_mult), and ln_f, residual (ln_f's input: the
+    residual stream after the last block), logits (after logit_mult)."""
+    out, hooks = {}, []
+
+    def keep(label, transform=lambda t: t):
+        return lambda m, args, res: out.__setitem__(label, transform(res).detach().float().clone())
+
+    def watch(module, label, transform=lambda t: t):
+        hooks.append(module.register_forward_hook(keep(label, transform)))
+
+    tr = model.transformer
+    watch(tr.drop, 'embedding')
+    for i, block in enumerate(tr.h):
+        a = block.attn
+        watch(block.ln_1, f'ln_1.{i}')
+        watch(a.c_attn, f'attn_logits.{i}', lambda t, a=a: attention_logits(t, a.n_embd, a.n_head, a.attn_scale))
+        watch(a, f'attn.{i}')
+        watch(block.ln_2, f'ln_2.{i}')
+        watch(block.mlp.gelu, f'mlp_hidden.{i}')
+        watch(block.mlp, f'mlp.{i}')
+    watch(tr.ln_f, 'ln_f')
+    hooks.append(tr.ln_f.register_forward_pre_hook(
+        lambda m, args: out.__setitem__('residual', args[0].detach().float().clone())))
+    try:
+        logits, _ = model(idx, idx)  # targets: logits at every position (the loss itself is not used)
+    finally:
+        for h in hooks:
+            h.remove()
+    out['logits'] = logits.detach().float().clone()
+    return out
+
+
+def fixed_batch(vocab_size, batch_size, block_size, seed=0, data=None):
+    """One (x, y) batch (batch_size, block_size) of int64 tokens: a random window of the 1-D token array data, or
+    uniformly random tokens when data is None. Reused at every width and depth, so every model sees the same input."""
+    g = torch.Generator().manual_seed(seed)
+    if data is None:
+        seq = torch.randint(0, vocab_size, (batch_size, block_size + 1), generator=g)
+    else:
+        starts = torch.randint(0, len(data) - block_size - 1, (batch_size,), generator=g).tolist()
+        seq = torch.stack([torch.as_tensor(data[s:s + block_size + 1].astype('int64')) for s in starts])
+    return seq[:, :-1].contiguous(), seq[:, 1:].contiguous()
+
+
+def _run_config(cfg, batch):
+    """cfg completed with the engine's and every optimizer's defaults; CPU-safe (no fused kernels), no clipping."""
+    import optim
+    import parameterization as P
+    full = {**P.DEFAULTS, **optim.hparam_defaults(), 'optimizer_family': '', **cfg}
+    full['tokens_per_iter'] = batch[0].numel()  # Sophia's bs: tokens per step
+    full['fused'] = False
+    return full
+
+
+def train_steps(cfg, model_args, batch, steps, seed=0, device='cpu'):
+    """Build the model exactly as train.py does (build_model, param_groups with the optimizer's own families,
+    build_optimizer), record module_outputs on batch's inputs, take `steps` optimizer steps on that one batch and
+    record them again. Returns (model, before, after).
+
+    No gradient clipping: a global-norm clip couples every layer through one width-dependent norm, and the check is
+    about the parameterization alone. Outputs are measured with the parameters the optimizer leaves in training mode
+    (Schedule-Free's y, SPlus's training weights); their eval-time averages are means of the same iterates."""
+    import optim
+    import parameterization as P
+    from optim.sophia import hessian_sample_seed, sampled_label_loss
+    x, y = (t.to(device) for t in batch)
+    model, infos = P.build_model(cfg, model_args, device, seed=seed)
+    groups = P.param_groups(model, cfg, optim.family_of(cfg['optimizer'], cfg), infos)
+    opt = optim.build_optimizer(cfg['optimizer'], groups, cfg)
+    before = module_outputs(model, x)
+    for step in range(steps):
+        opt.zero_grad(set_to_none=True)
+        _, loss = model(x, y)
+        loss.backward()
+        opt.step()
+        if hasattr(opt, 'hessian_due') and opt.hessian_due():  # Sophia's refresh, as train.py does it
+            opt.zero_grad(set_to_none=True)
+            logits, _ = model(x, y)
+            sampled_label_loss(logits, hessian_sample_seed(seed, step, 0)).backward()
+            opt.update_hessian()
+    after = module_outputs(model, x)
+    return model, before, after
+
+
+def _model_args(cfg, n_embd, n_layer, vocab_size):
+    return dict(n_layer=n_layer, n_head=cfg.get('n_head', 2), head_dim=cfg.get('head_dim', 0), n_embd=n_embd,
+                block_size=cfg['block_size'], vocab_size=vocab_size, bias=False, dropout=0.0)
+
+
+def update_coords(cfg, widths, steps=3, seeds=(0,), batch=None, vocab_size=65, device='cpu'):
+    """Coordinate check of the update across widths: rows dict(seed, width, role, init, delta) with init = RMS of
+    the role's output at initialisation and delta = RMS of its change after `steps` steps on one fixed batch, both
+    per coordinate (roles: the labels of module_outputs, except the residual stream).
+
+    cfg: the engine's keys (parameterization, base_width, lr_scaling, ...), optimizer, learning_rate, n_layer,
+    n_head, head_dim, block_size, batch_size and any optimizer hyperparameters; missing ones take their defaults.
+    Each seed builds every width with that seed; batch (x, y) defaults to random tokens, the same for every seed and
+    width. Keep batch_size * block_size well below min(widths): a low-rank update is then fully aligned with its
+    input (Everett et al. 2024 §3.3, alignment 'full'), the regime the exponents are derived for. A step's sum over
+    fan_in has an aligned part ~ n and a random part ~ sqrt(n * tokens), so with as many tokens as width the
+    smallest widths move more and the slopes drift down (measured: -0.15 per layer at 32 tokens, widths 32..256)."""
+    batch = batch or fixed_batch(vocab_size, cfg.get('batch_size', 2), cfg['block_size'])
+    cfg = _run_config(cfg, batch)
+    rows = []
+    for seed in seeds:
+        for width in widths:
+            _, before, after = train_steps(cfg, _model_args(cfg, width, cfg.get('n_layer', 2), vocab_size), batch,
+                                           steps, seed, device)
+            rows += [dict(seed=seed, width=width, role=r, init=_rms(before[r]), delta=_rms(after[r] - before[r]))
+                     for r in before if r != 'residual']
+    return rows
+
+
+def depth_coords(cfg, depths, width, steps=3, seeds=(0,), batch=None, vocab_size=65, device='cpu'):
+    """Coordinate check of the update across depths n_layer in depths at one width: rows dict(seed, depth, role,
+    init, delta) for roles residual (the stream after the last block, ln_f's input), branch (the mean over blocks
+    and both branches of the RMS change of branch_mult * branch output: what one branch adds to the stream) and
+    logits.
+
+    base_depth is cfg's, or min(depths) when cfg leaves it None; depth_alpha and depth_lr_exponent are cfg's. Under
+    depth-muP / CompleteP (Yang et al. 2023; Dey et al. 2025) each branch moves the stream by Theta(1/L) (branch
+    slope -1), so the change of the stream and of the logits is flat in depth."""
+    batch = batch or fixed_batch(vocab_size, cfg.get('batch_size', 2), cfg['block_size'])
+    cfg = _run_config(cfg, batch)
+    if cfg['base_depth'] is None:
+        cfg['base_depth'] = min(depths)
+    rows = []
+    for seed in seeds:
+        for depth in depths:
+            model, before, after = train_steps(cfg, _model_args(cfg, width, depth, vocab_size), batch, steps, seed,
+                                               device)
+            bm = model.config.branch_mult
+            branch = [f'{kind}.{i}' for i in range(depth) for kind in ('attn', 'mlp')]
+            rows += [dict(seed=seed, depth=depth, role=r, init=_rms(before[r]), delta=_rms(after[r] - before[r]))
+                     for r in ('residual', 'logits')]
+            rows.append(dict(seed=seed, depth=depth, role='branch',
+                             init=sum(bm * _rms(before[b]) for b in branch) / len(branch),
+                             delta=sum(bm * _rms(after[b] - before[b]) for b in branch) / len(branch)))
+    return rows
+
+
+def loglog_slopes(rows, x='width', y='delta'):
+    """{role: least-squares slope of log rows[y] vs log rows[x]} (0 = flat), roles in first-appearance order.
+    Rows of several seeds are averaged in log space (a geometric mean per x) before the fit. A role with a zero or
+    non-finite value gets nan: its log is undefined, and nan fails every bound."""
+    logs = {}
+    for r in rows:
+        v = r[y]
+        logs.setdefault(r['role'], {}).setdefault(r[x], []).append(math.log(v) if v > 0 and math.isfinite(v)
+                                                                    else float('nan'))
+    out = {}
+    for role, by_x in logs.items():
+        lx = [math.log(v) for v in sorted(by_x)]
+        ly = [sum(by_x[v]) / len(by_x[v]) for v in sorted(by_x)]
+        mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
+        out[role] = sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / sum((a - mx) ** 2 for a in lx)
+    return out
+
+
+# -----------------------------------------------------------------------------
+# The combinations the repository claims width-stable: every role's output moves by a width-independent amount per
+# step (update_coords slope ~ 0) with alignment 'full', lr_scaling 'per_layer' and each optimizer's own families.
+# Head rules: 'n_head' = n_head fixed (head_dim grows with width), 'head_dim' = head_dim fixed (heads grow).
+# tests/test_width_stability.py holds every claimed combination to its bound and every other one to exceeding it.
+EVERY_OPTIMIZER = ('sgd', 'adam', 'adamw', 'adam_atan2', 'adam_ps', 'adafactor', 'adopt', 'lamb', 'sophia', 'splus',
+                   'shampoo', 'soap', 'psgd', 'muon', 'schedulefree_adamw')
+WIDTH_STABLE_CLAIMS = {  # parameterization -> head rule -> optimizers
+    'sp':           {'n_head': EVERY_OPTIMIZER, 'head_dim': EVERY_OPTIMIZER},
+    'ntk':          {'n_head': EVERY_OPTIMIZER, 'head_dim': EVERY_OPTIMIZER},
+    'mup':          {'n_head': EVERY_OPTIMIZER, 'head_dim': EVERY_OPTIMIZER},
+    'mfp':          {'n_head': EVERY_OPTIMIZER, 'head_dim': EVERY_OPTIMIZER},
+    'mup_spectral': {'n_head': EVERY_OPTIMIZER, 'head_dim': EVERY_OPTIMIZER},
+}
+
+
+def claimed_width_stable(parameterization, optimizer, head_rule):
+    """Whether the repository claims this (parameterization, optimizer, head rule) width-stable."""
+    return optimizer in WIDTH_STABLE_CLAIMS.get(parameterization, {}).get(head_rule, ())
