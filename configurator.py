@@ -15,6 +15,7 @@ Errors are raised as ConfigError with a one-line message; the scripts print it a
 import ast
 import difflib
 import os
+import traceback
 
 
 CONFIG_TYPES = (int, float, bool, str, dict, tuple, type(None))  # the globals that are config keys
@@ -43,6 +44,23 @@ def _coerce(key, value, default, where):
     return value
 
 
+def exec_config_file(path, scope):
+    """exec the config file at path in scope, compiled with its own filename so that an error names the file and
+    line ('config/x.py:3: NameError: ...'), raised as a one-line ConfigError."""
+    with open(path) as f:
+        source = f.read()
+    try:
+        code = compile(source, path, 'exec')
+    except SyntaxError as e:
+        raise ConfigError(f"config file {path}:{e.lineno}: SyntaxError: {e.msg}")
+    try:
+        exec(code, scope)
+    except Exception as e:
+        lines = [fr.lineno for fr in traceback.extract_tb(e.__traceback__) if fr.filename == path]
+        where = f":{lines[-1]}" if lines else ''
+        raise ConfigError(f"config file {path}{where}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+
+
 def configure(g, args):
     """Apply config files and --key=value overrides in args to the globals dict g (only its existing keys)."""
     known = [k for k, v in g.items() if not k.startswith('_') and isinstance(v, CONFIG_TYPES)]
@@ -57,7 +75,7 @@ def configure(g, args):
             print(f"Overriding config with {arg}:")
             current = {k: g[k] for k in known}  # earlier files are visible to later ones
             scope = dict(current)
-            exec(open(arg).read(), scope)
+            exec_config_file(arg, scope)
             for key, value in scope.items():
                 if key.startswith('_') or key in current and value is current[key]:
                     continue
