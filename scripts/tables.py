@@ -44,7 +44,7 @@ import numpy as np
 METRICS = ('best_val_loss', 'final_val_loss', 'final_train_loss')
 AXES = {'n_embd': 'width', 'n_layer': 'depth'}
 SWEPT = {'learning_rate', 'seed', 'n_embd', 'n_layer'}  # the table's own dimensions, never a grouping key
-BOOKKEEPING = {'run_name', 'out_dir', 'init_from'}  # differ between runs of one sweep by construction
+BOOKKEEPING = {'run_name', 'out_dir', 'init_from', 'overwrite'}  # how a run was started, not what it is
 
 
 # -----------------------------------------------------------------------------

@@ -226,3 +226,12 @@ def test_steps_to_adam_table_by_hand(tmp_path):
                      '| sgd | 0.01 | 1.0000 | 20 | 0.400 | 0.800 |',
                      '| adam | 0.001 | 2.5000 | 20 | > 1.00 | > 1.00 |',
                      '| lamb | – | div | – | div | div |']
+
+
+def test_overwrite_and_init_from_do_not_split_tables(tmp_path):
+    # how a run was started (overwrite=True after a bad first attempt, resumed or not) is not a setting of the run
+    for w, how in ((64, {}), (128, dict(overwrite=True, init_from='auto'))):
+        for lr in (1e-3, 1e-2):
+            write_run(tmp_path, f'w{w}_lr{lr:g}', dict(best_val_loss=2.0 + lr), n_embd=w, learning_rate=lr, **how)
+    [(tag, _, _, table)] = T.build_tables(T.load_runs(tmp_path), 'best_val_loss')
+    assert tag == 'mup_adamw_width' and sorted(table) == [64, 128]
