@@ -6,6 +6,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SHAKESPEARE ?=
+# torch: pip's default torch on Linux is the CUDA build (about 5.9 GB of wheels). Without a GPU (no answer from
+# nvidia-smi) the CPU build comes from PyTorch's CPU index instead. A torch already in the venv is kept: .ci/run
+# installs a local CPU wheel first and works offline.
+NVIDIA_SMI ?= nvidia-smi
+GPU := $(shell $(NVIDIA_SMI) -L 2>/dev/null | grep -m1 '^GPU')
+TORCH_INDEX := $(if $(GPU)$(filter-out Linux,$(shell uname -s)),,--index-url https://download.pytorch.org/whl/cpu)
 
 .PHONY: install data demo test clean
 
@@ -13,7 +19,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -c 'import torch' 2>/dev/null || $(BIN)/pip install $(TORCH_INDEX) 'torch>=2.6'
 	$(BIN)/pip install -r requirements.txt
+	@echo "venv size: $$(du -sh $(VENV) | cut -f1) ($(VENV))"
 	touch $@
 
 # mup goes in without its dependencies: its torchvision requirement would replace the CPU torch with a CUDA

@@ -24,6 +24,7 @@ train_defaults() gives train.py's defaults without running train.py, for the scr
 import ast
 import difflib
 import os
+import traceback
 
 
 CONFIG_TYPES = (int, float, bool, str, dict, tuple, type(None))  # the globals that are config keys
@@ -54,7 +55,9 @@ def _coerce(key, value, default, where):
 
 def exec_config(path, scope, _including=()):
     """exec the config file at path into scope, with include('other.py') available to it (relative to path's
-    folder; see the module docstring). include itself is left in scope as a callable, which configure skips."""
+    folder; see the module docstring). include itself is left in scope as a callable, which configure skips.
+    Each file is compiled with its own name, so an error in it (or in a file it includes) is one ConfigError
+    naming that file and line ('config/x.py:3: NameError: ...')."""
     path = os.path.normpath(path)
     if path in _including:
         raise ConfigError(f"{_including[-1]}: include cycle {' -> '.join(_including + (path,))}")
@@ -69,7 +72,19 @@ def exec_config(path, scope, _including=()):
 
     scope['include'] = include
     with open(path) as f:
-        exec(compile(f.read(), path, 'exec'), scope)
+        source = f.read()
+    try:
+        code = compile(source, path, 'exec')
+    except SyntaxError as e:
+        raise ConfigError(f"config file {path}:{e.lineno}: SyntaxError: {e.msg}")
+    try:
+        exec(code, scope)
+    except ConfigError:
+        raise  # from a nested include: already names its file
+    except Exception as e:
+        frames = [fr for fr in traceback.extract_tb(e.__traceback__) if fr.filename != __file__]
+        where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else path
+        raise ConfigError(f"config file {where}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
 
 
 def configure(g, args):

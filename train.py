@@ -5,11 +5,19 @@ The one training script. Runs on one device or under torchrun (DDP, or FSDP2 wit
     $ torchrun --standalone --nproc_per_node=4 train.py config/mup_adamw.py
     $ torchrun --standalone --nproc_per_node=4 train.py config/mup_splus.py --parallel=fsdp
 
-Order, as in nanoGPT: defaults -> configurator -> distributed -> data -> model (parameterization: forward
-multipliers, init) -> param groups -> optimizer -> loop. Every run writes out/<run_name>/: config.json,
-groups.txt, metrics.jsonl, summary.json, ckpt.pt (written atomically; init_from='resume' continues exactly).
+Order, as in nanoGPT: defaults -> configurator -> checks -> distributed -> data -> the run folder -> model
+(parameterization: forward multipliers, init) -> param groups -> optimizer -> loop. Every run writes
+<out_dir>/<run_name>/: config.json, groups.txt, metrics.jsonl, summary.json, ckpt.pt (written atomically;
+init_from='resume' continues exactly, wall time and step timing accumulate over the segments).
+
+Bad input (config, data, checkpoint, out_dir, device) stops the run with one `error:` line before the model is
+built or a file is written. A run folder belongs to one run and one live process: it is locked (<run dir>/.lock)
+while a process runs in it; a folder holding a run of another config is refused (naming the keys) unless
+overwrite=True; a finished run is left as it is (init_from='auto' / 'resume' print that it is finished and exit 0)
+unless a larger max_iters asks it to continue; a resume may change only the keys in RESUME_SAFE.
 """
 
+import fcntl
 import json
 import math
 import os
@@ -29,19 +37,22 @@ import parameterization as P
 from optim.sophia import hessian_sample_seed, sampled_label_loss
 import configurator
 from configurator import ConfigError, configure
+from model import gpu_peak_flops
 
 
 # -----------------------------------------------------------------------------
 # default config values: a width-256 muP AdamW run on Tiny Shakespeare (char)
 # I/O
 out_dir = 'out'
-run_name = ''  # '' -> <parameterization>_<optimizer>_w<n_embd>_d<n_layer>_lr<learning_rate>_s<seed>
+run_name = ''  # '' -> <dataset>_<parameterization>_<optimizer>_w<n_embd>_d<n_layer>_lr<learning_rate>_s<seed>
+overwrite = False  # True: delete the run already in the run folder (another config, or finished) and start over
 eval_interval = 250
 log_interval = 10
 eval_iters = 20  # batches per split per evaluation (the same batches every time: fixed eval RNG)
 eval_only = False
 always_save_checkpoint = True  # write ckpt.pt at every evaluation (needed to resume a killed run)
 init_from = 'scratch'  # 'scratch' | 'resume' (from <run dir>/ckpt.pt) | 'auto' (resume if ckpt.pt exists)
+# (a folder holding another run is refused, a finished run is left as it is; see plan_run below)
 seed = 1337
 sample_tokens = 0  # generate and print this many tokens at the end (0: no sample)
 alignment_interval = 0  # > 0: log Everett's log alignment ratio (Def. 3.1) of every dense layer this often
@@ -122,10 +133,34 @@ compile = True  # torch.compile the model (CUDA only)
 globals().update(optim.hparam_defaults())
 config_keys = [k for k, v in globals().items() if not k.startswith('_') and isinstance(v, configurator.CONFIG_TYPES)]
 
+# Keys a resumed run may change; a change to any other key is refused, naming the keys. None of these changes a
+# number the run computes for its iterations (model, data order, optimizer, LR schedule, evaluation batches are all
+# fixed by the other keys): they set where it stops (max_iters), how often it evaluates, logs, measures and
+# checkpoints, the sample printed at the end, where its files live, and how it is launched (parallel: checkpoints
+# are in single-device format and an iteration does not depend on the number of ranks, tests/test_distributed.py).
+# lr_decay_iters=0 means "max_iters", so a new max_iters that moves a decaying schedule's end is refused too
+# (config_changes compares lr_decay_iters as resolved).
+RESUME_SAFE = ('init_from', 'overwrite', 'out_dir', 'run_name', 'max_iters', 'eval_interval', 'log_interval',
+               'always_save_checkpoint', 'alignment_interval', 'sample_tokens', 'parallel')
+RUN_FILES = ('summary.json', 'ckpt.pt', 'metrics.jsonl', 'config.json', 'groups.txt')  # summary.json first: the mark
+# that the run is done goes before anything else when a run is started over
+CKPT_KEYS = ('model', 'optimizer', 'model_args', 'iter_num', 'best_val_loss', 'best_iter', 'config', 'rng')
+# Training FLOPs per iteration above which a CPU run is pointed to config/demo_cpu.py: 1e11 is about 1 s per
+# iteration at 100 GFLOP/s, what a few CPU cores reach in fp32 (the baby GPT of config/mup_adamw.py needs 1.2e12)
+CPU_HINT_FLOPS = 1e11
+defaults = {k: globals()[k] for k in config_keys}
+_on_error = []  # undo actions for die(): a refused run leaves no folder it created
+
 
 def die(msg):
     print(f"error: {msg}", file=sys.stderr)
+    for undo in _on_error:
+        undo()
     sys.exit(2)
+
+
+def warn(msg):
+    print(f"warning: {msg}", file=sys.stderr)
 
 
 try:
@@ -141,6 +176,13 @@ try:
     opt_cls = optim.get_optimizer_class(optimizer)
 except ValueError as e:
     die(e)
+for key in ('batch_size', 'block_size', 'eval_iters', 'eval_interval', 'log_interval', 'gradient_accumulation_steps'):
+    if config[key] <= 0:
+        die(f"{key}={config[key]}: must be a positive integer")
+for key in ('max_iters', 'warmup_iters', 'lr_decay_iters', 'learning_rate', 'weight_decay', 'grad_clip',
+            'sample_tokens', 'alignment_interval', 'early_stop_patience'):
+    if config[key] < 0:
+        die(f"{key}={config[key]}: must be >= 0")
 if optimizer_family and optimizer_family not in P.FAMILIES:
     die(f"unknown optimizer_family '{optimizer_family}': choose one of {', '.join(P.FAMILIES)}")
 role_family = optim.family_of(optimizer, config)  # {role: family}: Muon's non-matrix roles follow AdamW
@@ -155,12 +197,38 @@ if hessian_micro_steps < 0:
     die(f"hessian_micro_steps={hessian_micro_steps}: use 1 (official Sophia: one micro-batch per rank), n, or 0 (all)")
 if init_from not in ('scratch', 'resume', 'auto'):
     die(f"unknown init_from '{init_from}': choose one of scratch, resume, auto")
+if overwrite and init_from == 'resume':
+    die("overwrite=True deletes the run in the folder and starts over: it cannot be combined with init_from='resume'")
+if device.startswith('cuda') and not torch.cuda.is_available():
+    die(f"device='{device}' but torch {torch.__version__} sees no CUDA GPU here: use --device=cpu --dtype=float32 "
+        f"--compile=False (config/demo_cpu.py sets them, with a model sized for a CPU)")
 if device == 'cpu' and dtype != 'float32':
     die(f"dtype='{dtype}' on the CPU: use --dtype=float32 (bf16/fp16 autocast is for CUDA)")
-run_name = run_name or f"{parameterization}_{optimizer}_w{n_embd}_d{n_layer}_lr{learning_rate:g}_s{seed}"
+own_hparams = set(getattr(opt_cls, 'hparams', {}))
+other_hparams = {k: v for k, v in optim.hparam_defaults().items() if k not in own_hparams}  # no effect on this run
+dataset_name = os.path.basename(os.path.normpath(dataset))  # a dataset given as a path is named by its folder
+run_name = run_name or f"{dataset_name}_{parameterization}_{optimizer}_w{n_embd}_d{n_layer}_lr{learning_rate:g}_s{seed}"
 run_dir = os.path.join(out_dir, run_name)
 config['run_name'] = run_name
 lr_decay_iters = lr_decay_iters or max_iters
+
+
+def folder_problem(path):
+    """Why a folder cannot be created and written at path (None if it can), judged from its first existing
+    ancestor: nothing is created here."""
+    p = os.path.abspath(path)
+    while not os.path.exists(p):
+        p = os.path.dirname(p)
+    if not os.path.isdir(p):
+        return f"{p} is a file"
+    if not os.access(p, os.W_OK | os.X_OK):
+        return f"{p} is not writable"
+    return None
+
+
+why = folder_problem(run_dir)
+if why:
+    die(f"cannot write the run folder {run_dir}: {why}; choose another --out_dir (or --run_name)")
 
 # -----------------------------------------------------------------------------
 # distributed setup, seeds, precision
@@ -179,25 +247,71 @@ if gradient_accumulation_steps % world_size:
     die(f"gradient_accumulation_steps={gradient_accumulation_steps} is not divisible by the {world_size} ranks")
 accum_steps = gradient_accumulation_steps // world_size  # micro-steps on this rank
 tokens_per_iter = gradient_accumulation_steps * batch_size * block_size
-print0(f"tokens per iteration: {tokens_per_iter:,} ({world_size} ranks x {accum_steps} micro-steps x "
-       f"{batch_size} x {block_size}){' with FSDP2' if fsdp else ' with DDP' if ddp else ''}")
 device_type = 'cuda' if 'cuda' in device else 'cpu'
+if master_process:
+    for key, default in other_hparams.items():
+        if config[key] != default:
+            owner = next(n for n in optim.REGISTRY if key.startswith(n + '_') and
+                         key in getattr(optim.get_optimizer_class(n), 'hparams', {}))
+            warn(f"{key}={config[key]!r} is a hyperparameter of optimizer '{owner}': it has no effect with "
+                 f"optimizer '{optimizer}'")
+n_threads = torch.get_num_threads()
+print0(f"device: {device} ({torch.cuda.get_device_name(device)})" if device_type == 'cuda' else
+       f"device: cpu ({n_threads} thread{'s' if n_threads != 1 else ''})")
+print0(f"tokens per iteration: {tokens_per_iter:,} ({world_size} ranks x {accum_steps} micro-steps x "
+       f"{batch_size} x {block_size}){' with FSDP2' if fsdp else ' with DDP' if ddp and world_size > 1 else ''}")
 torch.backends.cuda.matmul.allow_tf32 = True
 torch.backends.cudnn.allow_tf32 = True
 ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype]
 ctx = nullcontext() if device_type == 'cpu' or dtype == 'float32' else torch.autocast(device_type, dtype=ptdtype)
 
 # -----------------------------------------------------------------------------
-# data: uint16 token files written by data/<dataset>/prepare.py, read through np.memmap
+# data: uint16 token files written by data/<dataset>/prepare.py, read through np.memmap; checked before any work
 data_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', dataset)
+prepare_cmd = f"python data/{dataset}/prepare.py"
 for split in ('train', 'val'):
-    if not os.path.exists(os.path.join(data_dir, f'{split}.bin')):
-        die(f"missing {data_dir}/{split}.bin: run `python data/{dataset}/prepare.py` first")
-meta_vocab_size = None
-if os.path.exists(os.path.join(data_dir, 'meta.pkl')):
-    with open(os.path.join(data_dir, 'meta.pkl'), 'rb') as f:
-        meta = pickle.load(f)
+    path = os.path.join(data_dir, f'{split}.bin')
+    if not os.path.exists(path):
+        die(f"missing {path}: run `{prepare_cmd}` first")
+    size = os.path.getsize(path)
+    if size == 0:
+        die(f"{path} is empty: run `{prepare_cmd}` again")
+    if size % 2:
+        die(f"{path} has {size} bytes, not a whole number of uint16 tokens (cut short?): run `{prepare_cmd}` again")
+    if size // 2 < block_size + 1:  # a batch row is block_size + 1 consecutive tokens (inputs and shifted targets)
+        die(f"{path} has {size // 2} tokens, fewer than block_size + 1 = {block_size + 1}: use a smaller "
+            f"--block_size or more data")
+meta_path = os.path.join(data_dir, 'meta.pkl')
+meta, meta_vocab_size = None, None
+if os.path.exists(meta_path):
+    try:
+        with open(meta_path, 'rb') as f:
+            meta = pickle.load(f)
+    except Exception as e:
+        die(f"cannot read {meta_path} ({type(e).__name__}: {str(e)[:100]}): run `{prepare_cmd}` again")
+    if not isinstance(meta, dict) or not isinstance(meta.get('vocab_size'), int) or meta['vocab_size'] <= 0:
+        die(f"{meta_path} has no vocab_size (a positive int): run `{prepare_cmd}` again")
     meta_vocab_size = meta['vocab_size']
+vocab_size = meta_vocab_size or 50304  # no meta.pkl: GPT-2's BPE, 50257 padded to a multiple of 64
+for split in ('train', 'val'):  # an id >= the vocabulary would index past the embedding table (a CUDA assert)
+    path = os.path.join(data_dir, f'{split}.bin')
+    top = int(np.memmap(path, dtype=np.uint16, mode='r').max())
+    if top >= vocab_size:
+        die(f"token id {top} in {path} is >= the model's vocab_size {vocab_size} "
+            f"({'from ' + meta_path if meta else 'GPT-2, as there is no meta.pkl'}): the data and its vocabulary "
+            f"do not match; run `{prepare_cmd}` again")
+decode = None  # token ids -> text, for the sample printed at the end
+if sample_tokens:
+    if meta is not None and 'itos' in meta:
+        decode = lambda ids: ''.join(meta['itos'][i] for i in ids)  # noqa: E731
+    else:  # checked now, not after the run: tiktoken downloads the encoding on first use
+        try:
+            import tiktoken
+            decode = tiktoken.get_encoding('gpt2').decode
+        except Exception as e:
+            die(f"sample_tokens={sample_tokens} needs {meta_path} (with itos) or tiktoken's GPT-2 encoding, which "
+                f"is not available here ({type(e).__name__}): set --sample_tokens=0, or install tiktoken and let "
+                f"it download the encoding once")
 # One random stream per global micro-step j (0 <= j < gradient_accumulation_steps), seeded [seed, j]; rank r
 # draws micro-steps r*accum_steps ... (r+1)*accum_steps-1. Each rank draws different batches, and an iteration's
 # global batch does not depend on the number of ranks: 2 ranks x 1 micro-step == 1 rank x 2 micro-steps, exactly.
@@ -217,14 +331,195 @@ def get_batch(split, rng):
     return x.to(device), y.to(device)
 
 
+model_args = dict(n_layer=n_layer, n_head=n_head, head_dim=head_dim, n_embd=n_embd, block_size=block_size,
+                  bias=bias, vocab_size=vocab_size, dropout=dropout, tie_embeddings=tie_embeddings)
+try:  # on the meta device (no memory, no init cost): shape errors now, before the run folder is touched
+    flops_per_iter = P.build_model(config, model_args, 'meta')[0].estimate_flops_per_token() * tokens_per_iter
+except ValueError as e:
+    die(e)
+
+# -----------------------------------------------------------------------------
+# the run folder: one live process per folder (a lock), one run per folder (its config), a finished run is kept
+ckpt_path = os.path.join(run_dir, 'ckpt.pt')
+metrics_path = os.path.join(run_dir, 'metrics.jsonl')
+summary_path = os.path.join(run_dir, 'summary.json')
+
+
+def take_run_lock():
+    """An exclusive flock on <run dir>/.lock, held for this process's life (the kernel drops it when the process
+    dies, however it dies): (fd, None), or (None, why) when another live process holds it."""
+    top = os.path.abspath(run_dir)
+    while not os.path.exists(os.path.dirname(top)) and os.path.dirname(top) != top:
+        top = os.path.dirname(top)
+    created = not os.path.exists(top)
+    try:
+        os.makedirs(run_dir, exist_ok=True)
+        fd = os.open(os.path.join(run_dir, '.lock'), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        return None, f"cannot create {run_dir} ({e.strerror}): choose another --out_dir"
+    if created:  # a refused run removes the folders it made
+        def undo():
+            os.close(fd)
+            os.unlink(os.path.join(run_dir, '.lock'))
+            p = os.path.abspath(run_dir)
+            while True:
+                try:
+                    os.rmdir(p)
+                except OSError:
+                    break
+                if p == top:
+                    break
+                p = os.path.dirname(p)
+        _on_error.append(undo)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors='replace').strip() or '?'
+        return None, (f"{run_dir} is in use by another live process (pid {holder}), which holds {run_dir}/.lock: "
+                      f"wait for it or stop it (two processes in one run folder would mix their files)")
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd, None
+
+
+def load_checkpoint(path):
+    """(checkpoint dict, None), or (None, why) when the file is truncated, not a torch file or not train.py's."""
+    try:
+        ck = torch.load(path, map_location=device, weights_only=False)
+    except Exception as e:
+        first = (str(e).strip().splitlines() or [''])[0][:120]
+        return None, (f"{path} is not a readable checkpoint ({type(e).__name__}: {first}): restore it, or start "
+                      f"over with --overwrite=True")
+    missing = [k for k in CKPT_KEYS if not isinstance(ck, dict) or k not in ck]
+    if missing:
+        return None, (f"{path} is not a checkpoint written by train.py (it has no {', '.join(missing)}): restore "
+                      f"it, or start over with --overwrite=True")
+    return ck, None
+
+
+def config_changes(old):
+    """['key: old -> new'] for every key whose value differs between a run folder's config and this run's, except
+    RESUME_SAFE and other optimizers' hyperparameters (no effect here). A key the old config lacks (written before
+    the key existed) counts as its default. lr_decay_iters is compared as resolved (0 = max_iters) under a
+    decaying schedule, and not at all under a constant one (it is not used); max_iters counts when an LR rule
+    reads it (base_train_tokens: the horizon rule)."""
+    o = json.loads(json.dumps({**defaults, **{k: v for k, v in old.items() if k in defaults}}))  # as in config.json
+    n = json.loads(json.dumps(config))
+    for c in (o, n):
+        c['lr_decay_iters'] = (c['lr_decay_iters'] or c['max_iters']) if c['lr_schedule'] != 'constant' else None
+        c['max_iters (LR horizon rule)'] = c['max_iters'] if c.get('base_train_tokens') else None
+    keys = [k for k in config_keys if k not in set(RESUME_SAFE) | set(other_hparams)] + ['max_iters (LR horizon rule)']
+    return [f"{k}: {o[k]} -> {n[k]}" + (' (0 = max_iters)' if k == 'lr_decay_iters' else '')
+            for k in keys if o[k] != n[k]]
+
+
+def read_metrics(upto):
+    """(lines of metrics.jsonl up to iteration `upto`, None) -- a killed run wrote rows after its checkpoint, and
+    a torn last line (killed mid-write) is dropped -- or (None, why) when another line is not JSON."""
+    if not os.path.exists(metrics_path):
+        return [], None
+    with open(metrics_path, encoding='utf-8', errors='replace') as f:
+        lines = f.read().splitlines()
+    kept = []
+    for i, line in enumerate(lines):
+        try:
+            row = json.loads(line)
+        except ValueError:
+            if i == len(lines) - 1:
+                print0(f"{metrics_path}: dropped a torn last line (the run was killed while writing it)")
+                continue
+            return None, (f"{metrics_path} line {i + 1} is not JSON: repair or delete that line, or start over with "
+                          f"--overwrite=True")
+        if row.get('iter', 0) <= upto:
+            kept.append(line + '\n')
+    return kept, None
+
+
+def plan_run():
+    """What to do with the run folder, from what it holds (reads only): dict(action=...) with action one of
+    fresh | overwrite | restart (an unfinished run of this config, started over) | resume | finished | error."""
+    present = [f for f in RUN_FILES if os.path.exists(os.path.join(run_dir, f))]
+    if overwrite:
+        return dict(action='overwrite' if present else 'fresh')
+    has_ckpt = os.path.exists(ckpt_path)
+    if init_from == 'resume' and not has_ckpt:
+        return dict(action='error', msg=f"init_from='resume' but {ckpt_path} does not exist: check out_dir/run_name "
+                                        f"or use init_from='scratch'")
+    if not present:
+        return dict(action='fresh')
+    ckpt = old = None
+    if has_ckpt and init_from != 'scratch':
+        ckpt, why = load_checkpoint(ckpt_path)
+        if why:
+            return dict(action='error', msg=why)
+        old = ckpt['config']
+    elif os.path.exists(os.path.join(run_dir, 'config.json')):
+        try:
+            with open(os.path.join(run_dir, 'config.json')) as f:
+                old = json.load(f)
+        except (OSError, ValueError) as e:
+            return dict(action='error', msg=f"{run_dir}/config.json is unreadable ({type(e).__name__}): use another "
+                                            f"--run_name, or --overwrite=True to delete that run")
+    if not isinstance(old, dict):
+        return dict(action='error', msg=f"{run_dir} holds {', '.join(present)} but no config saying which run they "
+                                        f"belong to: use another --run_name, or --overwrite=True to delete them")
+    changes = config_changes(old)
+    if changes:
+        return dict(action='error', msg=f"{run_dir} holds a different run ({'; '.join(changes)}): use another "
+                                        f"--run_name, or --overwrite=True to delete that run and start this one")
+    summary = None
+    if os.path.exists(summary_path):
+        try:
+            with open(summary_path) as f:
+                summary = json.load(f)
+        except (OSError, ValueError) as e:
+            return dict(action='error', msg=f"{summary_path} is unreadable ({type(e).__name__}): delete it to "
+                                            f"resume, or --overwrite=True to start over")
+    finished = summary is not None and bool(summary.get('diverged') or summary.get('stopped_early') or
+                                            summary.get('iters', 0) >= max_iters)
+    done_msg = (f"{run_dir} holds this run, already finished ({summary.get('iters')} iterations"
+                + ('; diverged' if summary.get('diverged') else '') + ('; stopped early' if summary.get('stopped_early')
+                else '') + "): nothing to do, its files are kept. To train further: --init_from=resume with a "
+                "larger --max_iters") if summary is not None else ''
+    if ckpt is not None:
+        if finished:
+            return dict(action='finished', msg=done_msg)
+        if ckpt['iter_num'] > max_iters:
+            return dict(action='error', msg=f"{ckpt_path} is at iteration {ckpt['iter_num']}, past max_iters="
+                                            f"{max_iters}: resume with --max_iters={ckpt['iter_num']} or more")
+        kept, why = read_metrics(ckpt['iter_num'])
+        if why:
+            return dict(action='error', msg=why)
+        return dict(action='resume', ckpt=ckpt, kept=kept, continuing=summary is not None)
+    if summary is not None:
+        if finished and init_from == 'auto':
+            return dict(action='finished', msg=done_msg)
+        return dict(action='error', msg=f"{run_dir} holds a finished run of this config ({summary.get('iters')} "
+                                        f"iterations, summary.json): "
+                                        + ("--init_from=resume with a larger --max_iters continues it, " if has_ckpt
+                                           else "it has no ckpt.pt to continue from; ")
+                                        + "--overwrite=True deletes it and starts over")
+    return dict(action='restart')
+
+
+ACTIONS = ('error', 'finished', 'fresh', 'overwrite', 'restart', 'resume')
+plan = dict(action='fresh')
+if master_process:
+    lock_fd, why = take_run_lock()
+    plan = plan_run() if lock_fd is not None else dict(action='error', msg=why)
+action = ACTIONS[int(dist.broadcast_floats([float(ACTIONS.index(plan['action']))], device)[0])]  # rank 0 decides
+if action == 'error':
+    if master_process:
+        die(plan['msg'])
+    sys.exit(2)
+if action == 'finished':
+    print0(plan['msg'])
+    dist.cleanup()
+    sys.exit(0)
+resume = action == 'resume'
+
 # -----------------------------------------------------------------------------
 # model: the parameterization fills the neutral knobs, builds on meta, then initialises every tensor itself
-ckpt_path = os.path.join(run_dir, 'ckpt.pt')
-resume = init_from == 'resume' or (init_from == 'auto' and os.path.exists(ckpt_path))
-if resume and not os.path.exists(ckpt_path):
-    die(f"init_from='resume' but {ckpt_path} does not exist: check out_dir/run_name or use init_from='scratch'")
-model_args = dict(n_layer=n_layer, n_head=n_head, head_dim=head_dim, n_embd=n_embd, block_size=block_size,
-                  bias=bias, vocab_size=meta_vocab_size or 50304, dropout=dropout, tie_embeddings=tie_embeddings)
 try:  # same init on every rank: the seed is set right before init_params
     model, infos = P.build_model(config, model_args, device, seed=seed)
 except ValueError as e:
@@ -252,25 +547,32 @@ if ddp and getattr(opt_cls, 'needs_full_tensors', False):
 else:
     optimizer_obj = optim.build_optimizer(optimizer, groups, opt_config)
 iter_num, best_val_loss, best_iter = 0, float('inf'), 0
+progress = {}  # what the summary accumulates over the segments of a resumed run (wall time, step timing, ...)
 if resume:
     print0(f"resuming from {ckpt_path}")
-    ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+    if master_process:
+        ckpt = plan['ckpt']
+    else:
+        ckpt, why = load_checkpoint(ckpt_path)
+        if why:
+            die(why)
     changed = {k: (v, model_args.get(k)) for k, v in ckpt['model_args'].items() if model_args.get(k) != v}
     if changed:
         die(f"{ckpt_path} was written by a different model ({', '.join(f'{k}: {a} -> {b}' for k, (a, b) in changed.items())}): "
             f"resume with the same model and parameterization config, or use another run_name")
-    dist.load_full_model_state(model, ckpt['model'])
-    dist.load_full_optimizer_state(optimizer_obj, ckpt['optimizer'])
-    iter_num, best_val_loss, best_iter = ckpt['iter_num'], ckpt['best_val_loss'], ckpt['best_iter']
-    torch.set_rng_state(ckpt['rng']['torch'])
-    if device_type == 'cuda' and ckpt['rng']['cuda'] is not None:
-        torch.cuda.set_rng_state(ckpt['rng']['cuda'])
     if len(ckpt['rng']['data']) != gradient_accumulation_steps:
         die(f"{ckpt_path} has {len(ckpt['rng']['data'])} data streams but gradient_accumulation_steps="
             f"{gradient_accumulation_steps}: resume with the same gradient_accumulation_steps")
+    dist.load_full_model_state(model, ckpt['model'])
+    dist.load_full_optimizer_state(optimizer_obj, ckpt['optimizer'])
+    iter_num, best_val_loss, best_iter = ckpt['iter_num'], ckpt['best_val_loss'], ckpt['best_iter']
+    progress = ckpt.get('progress', {})
+    torch.set_rng_state(ckpt['rng']['torch'])
+    if device_type == 'cuda' and ckpt['rng']['cuda'] is not None:
+        torch.cuda.set_rng_state(ckpt['rng']['cuda'])
     for j, r in zip(micro_ids, data_rngs):
         r.bit_generator.state = ckpt['rng']['data'][j]
-    ckpt = None
+    ckpt = plan['ckpt'] = None
 raw_model = model
 print0(f"model: {model.get_num_params() / 1e6:.2f}M parameters, {parameterization} ({family} family, "
        f"alignment {alignment}, lr_scaling {lr_scaling}), forward mults "
@@ -361,7 +663,9 @@ def save_checkpoint():
     ckpt = dict(model=model_state, optimizer=optim_state, model_args=model_args,
                 iter_num=iter_num, best_val_loss=best_val_loss, best_iter=best_iter, config=config,
                 rng=dict(torch=torch.get_rng_state(),
-                         cuda=torch.cuda.get_rng_state() if device_type == 'cuda' else None, data=data_states))
+                         cuda=torch.cuda.get_rng_state() if device_type == 'cuda' else None, data=data_states),
+                progress=dict(wall_time_s=wall_time(), dt_sum=dt_sum, dt_count=dt_count, mfu_avg=mfu_avg,
+                              first_loss=first_loss, last_train_loss=last_train_loss, last_val_loss=last_val_loss))
     torch.save(ckpt, ckpt_path + '.tmp')
     os.replace(ckpt_path + '.tmp', ckpt_path)  # a kill mid-write never leaves a truncated ckpt.pt
 
@@ -372,31 +676,48 @@ def log_metrics(row):
         metrics_file.flush()
 
 
-if master_process:
-    os.makedirs(run_dir, exist_ok=True)
+def wall_time():
+    """Seconds this run has trained, over every segment of a resumed run (each checkpoint carries the total)."""
+    return progress.get('wall_time_s', 0.0) + time.time() - t_start
+
+
+if master_process:  # every check has passed: from here on the run folder is written
+    if action in ('overwrite', 'restart'):
+        why = 'overwrite=True' if action == 'overwrite' else \
+            f"an unfinished run of this config, init_from='{init_from}'"
+        print0(f"{why}: deleting the previous run's files in {run_dir} and starting over")
+    for name in RUN_FILES if action in ('overwrite', 'restart') else ('summary.json',) if resume else ():
+        for path in (os.path.join(run_dir, name), os.path.join(run_dir, name + '.tmp')):
+            if os.path.exists(path):
+                os.remove(path)  # summary.json first: a run killed now is not taken for a finished one
+    _on_error.clear()  # the folder is this run's now
     atomic_json(config, os.path.join(run_dir, 'config.json'))
     with open(os.path.join(run_dir, 'groups.txt'), 'w') as f:
         f.write(groups_table + '\n')
-    metrics_path = os.path.join(run_dir, 'metrics.jsonl')
-    kept = []
-    if resume and os.path.exists(metrics_path):  # drop rows a killed run wrote after its last checkpoint
-        kept = [line for line in open(metrics_path) if json.loads(line)['iter'] <= iter_num]
-    metrics_file = open(metrics_path, 'w')
-    metrics_file.writelines(kept)
-    metrics_file.flush()
+    if resume:  # the rows up to the checkpoint (a killed run wrote some after it), replaced atomically
+        with open(metrics_path + '.tmp', 'w') as f:
+            f.writelines(plan['kept'])
+        os.replace(metrics_path + '.tmp', metrics_path)
+    metrics_file = open(metrics_path, 'a' if resume else 'w')
 
 # -----------------------------------------------------------------------------
 # training loop
+if device_type == 'cpu' and flops_per_iter > CPU_HINT_FLOPS:
+    print0(f"note: this config needs {flops_per_iter:.2g} training FLOPs per iteration, a GPU-sized run (above "
+           f"{CPU_HINT_FLOPS:.0e}: seconds to minutes per iteration on a CPU); for a CPU-sized one: "
+           f"python train.py config/mup_adamw.py config/demo_cpu.py")
+peak_flops = gpu_peak_flops() if device_type == 'cuda' else 0.0  # MFU only where the device's peak is known
 X, Y = next_train_batch(0)  # first batch
 t_start = time.time()
 t0 = t_start
 start_iter = iter_num
-first_loss = None
-last_train_loss = float('nan')
-last_val_loss = float('nan')
+first_loss = progress.get('first_loss')  # the divergence test's reference: the run's first logged loss
+last_train_loss = progress.get('last_train_loss', float('nan'))
+last_val_loss = progress.get('last_val_loss', float('nan'))
 diverged = stopped_early = False
-mfu_avg, dt_sum, dt_count = -1.0, 0.0, 0
+mfu_avg, dt_sum, dt_count = progress.get('mfu_avg', -1.0), progress.get('dt_sum', 0.0), progress.get('dt_count', 0)
 skip_eval = resume  # the checkpoint was written right after the evaluation at this iteration
+eval_seconds = None  # how long one evaluation takes (for the ETA)
 while True:
     lrm = lr_multiplier(iter_num)
     for group in optimizer_obj.param_groups:
@@ -404,6 +725,9 @@ while True:
 
     # evaluate, early-stop, checkpoint (rank 0 evaluates, every rank gets the decision)
     if (iter_num % eval_interval == 0 or iter_num == max_iters) and not skip_eval:
+        if eval_seconds is None:  # a large model on a CPU can take minutes here: say what it is doing
+            print0(f"evaluating: {eval_iters} batches of {batch_size} x {block_size} tokens per split...")
+        t_eval = time.time()
         if hasattr(optimizer_obj, 'eval'):  # eval-time weights (Schedule-Free's x, SPlus's EMA), on every rank
             optimizer_obj.eval()
         losses = estimate_loss() if master_process or fsdp else {'train': 0.0, 'val': 0.0}
@@ -421,6 +745,7 @@ while True:
             stopped_early = True
         if always_save_checkpoint or iter_num == max_iters or stopped_early or diverged:
             save_checkpoint()
+        eval_seconds = time.time() - t_eval
         t0 = time.time()  # keep evaluation out of the step timing
     skip_eval = False
     if alignment_interval and iter_num % alignment_interval == 0 and (master_process or fsdp) \
@@ -480,11 +805,20 @@ while True:
         first_loss = lossf if first_loss is None else first_loss
         bad = not math.isfinite(lossf) or lossf > diverge_factor * first_loss
         if iter_num - start_iter > 5:  # let compilation and warm-up pass before timing
-            mfu = raw_model.estimate_mfu(tokens_per_iter, dt)
-            mfu_avg = mfu if mfu_avg == -1.0 else 0.9 * mfu_avg + 0.1 * mfu
+            if peak_flops:
+                mfu = raw_model.estimate_mfu(tokens_per_iter, dt, peak_flops)
+                mfu_avg = mfu if mfu_avg == -1.0 else 0.9 * mfu_avg + 0.1 * mfu
             dt_sum, dt_count = dt_sum + dt, dt_count + 1
         last_train_loss = lossf
-        print0(f"iter {iter_num}: loss {lossf:.4f}, time {dt * 1000:.2f}ms, mfu {max(mfu_avg, 0) * 100:.2f}%")
+        print0(f"iter {iter_num}: loss {lossf:.4f}, time {dt * 1000:.2f}ms"
+               + (f", mfu {max(mfu_avg, 0) * 100:.2f}%" if peak_flops else ''))
+        if iter_num - start_iter <= log_interval and iter_num < max_iters:  # once per segment: the first log
+            left = max_iters - iter_num
+            evals = max_iters // eval_interval - iter_num // eval_interval + (max_iters % eval_interval > 0)
+            eta = left * dt + evals * (eval_seconds or 0.0)
+            print0(f"eta {int(eta // 3600)}:{int(eta % 3600 // 60):02d}:{int(eta % 60):02d} for {left} more "
+                   f"iterations at {dt:.3g} s" + (f" and {evals} evaluations at {eval_seconds:.3g} s"
+                                                  if eval_seconds and evals else ''))
         log_metrics(dict(iter=iter_num, kind='train', loss=lossf, lr_mult=lrm, ms=dt * 1000))
         if dist.any_rank(bad, device):
             diverged = True
@@ -494,7 +828,7 @@ while True:
 
 # -----------------------------------------------------------------------------
 # summary: what scripts read (sweeps skip runs whose summary.json exists)
-wall = time.time() - t_start
+wall = wall_time()
 if master_process:
     summary = dict(run_name=run_name, parameterization=parameterization, optimizer=optimizer, family=family,
                    n_embd=gptconf.n_embd, n_layer=n_layer, n_head=gptconf.n_head, learning_rate=learning_rate,
@@ -524,10 +858,6 @@ if sample_tokens and not diverged:
         torch.manual_seed(seed)
         with ctx:
             out = raw_model.generate(start, sample_tokens, temperature=0.8, top_k=200)[0].tolist()
-        if meta_vocab_size and 'itos' in meta:
-            text = ''.join(meta['itos'][i] for i in out)
-        else:
-            import tiktoken
-            text = tiktoken.get_encoding('gpt2').decode(out)
+        text = decode(out)
         dist.print0(f"--- sample ---\n{text}\n--------------")
 dist.cleanup()

@@ -76,7 +76,7 @@ def calibrate(base, fixed, widths, iters, work):
             t0 = time.time()  # the whole process: start-up and imports are part of every run's fixed cost
             with open(work / f'{name}.log', 'w') as log:
                 r = run([sys.executable, 'train.py', base, *[f'--{k}={v}' for k, v in overrides.items()],
-                         f'--out_dir={work}', f'--run_name={name}', '--init_from=scratch'], log)
+                         f'--out_dir={work}', f'--run_name={name}', '--overwrite=True'], log)  # a timing: rerun
             if r.returncode != 0 or not (work / name / 'summary.json').exists():
                 sys.exit(f"error: calibration run at width {w} failed: see {work / (name + '.log')}")
             walls.append(time.time() - t0)

@@ -31,15 +31,23 @@ widening a list later keeps the names (and the finished runs) of the old points.
 A point whose summary.json exists is skipped (a diverged run writes one too: it is done). A point that exits
 non-zero is recorded in <sweep_dir>/sweep_status.jsonl with the tail of its stderr, and the sweep goes on; the
 next invocation retries it. Every point's stdout/stderr go to <sweep_dir>/logs/<run_name>.{out,err}. The status
-log holds one JSON object per event: start, done, failed, interrupted. The sweep exits 1 if any point failed.
+log holds one JSON object per event: start, done, failed, busy, interrupted. The sweep exits 1 if any point failed.
 
 Ctrl-C / SIGTERM stops the sweep and its runs (SIGTERM to each run's process group, torchrun workers included;
-SIGKILL after 10 s) and exits 130 / 143; the same command resumes. Runs on the CPU at --jobs N > 1 get
-OMP_NUM_THREADS = cores / N unless it is set. One sweep process per sweep_dir (a .sweep.lock file holds its pid).
+SIGKILL after 10 s) and exits 130 / 143; the same command resumes. A sweep killed outright (SIGKILL, OOM killer)
+takes its runs with it: each run gets SIGTERM from the kernel when the sweep dies (Linux PR_SET_PDEATHSIG). Runs on
+the CPU at --jobs N > 1 get OMP_NUM_THREADS = cores / N unless it is set.
+
+One sweep process per sweep_dir: it holds an exclusive flock on <sweep_dir>/.sweep.lock (the kernel releases it when
+the process dies, so the lock of a killed sweep is free at once). A point whose run folder is locked by a live
+train.py (<run dir>/.lock, held for the run's whole life) is not started: it is logged as busy and the sweep exits 1
+(re-run it when that process ends).
 """
 
 import argparse
 import ast
+import ctypes
+import fcntl
 import itertools
 import json
 import math
@@ -233,6 +241,37 @@ def eta_seconds(durations, remaining, n_slots):
     return sum(durations) / len(durations) * math.ceil(remaining / max(1, n_slots)) if remaining else 0.0
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith('linux') else None
+
+
+def die_with(parent_pid):
+    """preexec_fn of a child (it runs in the child, between fork and exec): ask the kernel for SIGTERM when the
+    sweep dies, however it dies (the setting survives exec); if the sweep is already gone, do not start."""
+    def preexec():
+        if _libc is not None:
+            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent_pid:
+            os._exit(1)
+    return preexec
+
+
+def run_holder(sweep_dir, name):
+    """The pid (text) of a live process holding the point's run lock (train.py holds <run dir>/.lock while it
+    runs), else None."""
+    try:
+        fd = os.open(Path(sweep_dir) / name / '.lock', os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # a probe: closing the file releases it
+        return None
+    except BlockingIOError:
+        return os.pread(fd, 32, 0).decode(errors='replace').strip() or '?'
+    finally:
+        os.close(fd)
+
+
 def tail(path, offset, max_lines=20, max_chars=2000):
     """The last lines a child wrote to its stderr file since `offset`."""
     with open(path, 'rb') as f:
@@ -248,7 +287,7 @@ class Sweep:
         self.spec, self.pending, self.free = spec, list(todo), list(slot_list)
         self.sweep_dir = ROOT / spec['sweep_dir']
         self.running = {}  # pid -> dict(proc, name, slot, t0, err_path, err_offset, files)
-        self.total, self.finished, self.failed = total, skipped, 0
+        self.total, self.finished, self.failed, self.busy = total, skipped, 0, 0
         self.durations, self.t_start, self.n_slots = [], time.time(), len(slot_list)
         (self.sweep_dir / 'logs').mkdir(parents=True, exist_ok=True)
         self.status = open(self.sweep_dir / 'sweep_status.jsonl', 'a')
@@ -271,7 +310,8 @@ class Sweep:
         out, err = open(out_path, 'ab'), open(err_path, 'ab')
         offset = err.tell()
         # its own session: a Ctrl-C in the terminal reaches only the sweep, which then stops every child cleanly
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err, start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err, start_new_session=True,
+                                preexec_fn=die_with(os.getpid()))
         self.running[proc.pid] = dict(proc=proc, name=name, slot=slot, t0=time.time(), err_path=err_path,
                                       err_offset=offset, files=(out, err))
         self.log('start', name, pid=proc.pid, gpus=slot, cmd=shlex.join(cmd))
@@ -306,10 +346,19 @@ class Sweep:
             self.progress(f"{r['name']}: {what} in {dt:.1f}s")
         return n
 
+    def skip_busy(self, name, pid):
+        """A point whose run folder a live process holds (e.g. a run of a sweep that was killed before it could
+        stop it): starting it again would run it twice at once."""
+        self.busy += 1
+        self.log('busy', name, pid=pid)
+        self.progress(f"{name}: not started, still running in pid {pid} (its run folder is locked); re-run the "
+                      f"sweep when that process has ended")
+
     def progress(self, msg):
-        remaining = self.total - self.finished - self.failed
+        remaining = self.total - self.finished - self.failed - self.busy
         elapsed = time.time() - self.t_start
-        print(f"[{self.finished + self.failed}/{self.total}] {self.failed} failed | elapsed {fmt_time(elapsed)} | "
+        print(f"[{self.finished + self.failed + self.busy}/{self.total}] {self.failed} failed | "
+              f"elapsed {fmt_time(elapsed)} | "
               f"ETA {fmt_time(eta_seconds(self.durations, remaining, self.n_slots))} | {msg}", flush=True)
 
     def stop_children(self, why):
@@ -333,20 +382,33 @@ class Sweep:
 
 
 def take_lock(sweep_dir):
-    """One sweep process per sweep_dir: two would run the same points. A lock left by a dead process is stale."""
-    lock = Path(sweep_dir) / '.sweep.lock'
-    if lock.exists():
+    """One sweep process per sweep_dir (two would run the same points): an exclusive flock on .sweep.lock, which
+    the kernel drops when the holder dies, however it dies, so a killed sweep's lock is free (no pid to check, which
+    a reused pid could fool). Returns the open descriptor for release_lock; SweepError if a live sweep holds it."""
+    path = Path(sweep_dir) / '.sweep.lock'
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            pid = int(lock.read_text().strip())
-            os.kill(pid, 0)
-            raise SweepError(f"another sweep (pid {pid}) is running in {sweep_dir}; stop it first or wait (or "
-                             f"remove {lock} if pid {pid} is not a sweep)")
-        except (ValueError, ProcessLookupError):
-            pass  # stale
-        except PermissionError:
-            raise SweepError(f"another sweep is running in {sweep_dir} (see {lock})")
-    lock.write_text(str(os.getpid()))
-    return lock
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.pread(fd, 32, 0).decode(errors='replace').strip() or '?'
+            os.close(fd)
+            raise SweepError(f"another sweep (pid {pid}) is running in {sweep_dir}: stop it first or wait")
+        try:  # the previous owner may have unlinked the file between our open and our lock: lock the one there now
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)  # who holds it, for the message above
+    return fd
+
+
+def release_lock(sweep_dir, fd):
+    """Remove .sweep.lock while still holding it, then let go (a sweep waiting on the old file retries)."""
+    (Path(sweep_dir) / '.sweep.lock').unlink(missing_ok=True)
+    os.close(fd)
 
 
 def main(argv):
@@ -394,7 +456,12 @@ def main(argv):
         while (sweep.pending or sweep.running) and not stop:
             while sweep.pending and sweep.free and not stop:
                 name, point = sweep.pending.pop(0)
-                if not is_done(sweep_dir, name):
+                if is_done(sweep_dir, name):
+                    continue
+                holder = run_holder(sweep_dir, name)
+                if holder:
+                    sweep.skip_busy(name, holder)
+                else:
                     sweep.launch(name, point)
             if not sweep.reap():
                 time.sleep(0.2)
@@ -402,14 +469,15 @@ def main(argv):
         if sweep.running:
             sweep.stop_children(stop[0] if stop else 'exception')
         sweep.status.close()
-        lock.unlink(missing_ok=True)
+        release_lock(sweep_dir, lock)
     if stop:
         print(f"sweep stopped by {stop[0]}: {sweep.finished}/{sweep.total} done; run the same command to resume",
               flush=True)
         return 130 if stop[0] == 'SIGINT' else 143
-    print(f"sweep finished: {sweep.finished}/{sweep.total} done, {sweep.failed} failed "
-          f"(see {sweep_dir / 'sweep_status.jsonl'}) in {fmt_time(time.time() - sweep.t_start)}", flush=True)
-    return 1 if sweep.failed else 0
+    print(f"sweep finished: {sweep.finished}/{sweep.total} done, {sweep.failed} failed"
+          + (f", {sweep.busy} still running elsewhere" if sweep.busy else '')
+          + f" (see {sweep_dir / 'sweep_status.jsonl'}) in {fmt_time(time.time() - sweep.t_start)}", flush=True)
+    return 1 if sweep.failed or sweep.busy else 0
 
 
 if __name__ == '__main__':

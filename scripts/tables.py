@@ -20,8 +20,9 @@ learning_rate and seed are the swept hyperparameter and the repeat. For each gro
   minus the best loss at this width (0 = perfect transfer).
 - the power-law fit log(lr*) = k + e log(width) by least squares, with a bootstrap interval for e: resample the
   seeds of every width with replacement, recompute the seed means, the optimal LRs and the fit, take the 2.5 and
-  97.5 percentiles (one seed per width gives a zero-width interval: there is nothing to resample). e ~ 0 means the
-  base LR transfers (Everett et al. Fig. 4).
+  97.5 percentiles. No interval is reported (NaN in fits.csv) with one seed (nothing to resample) or when every
+  optimum is at an edge of the LR grid (every replicate picks the same edge points); widths whose optimum is at an
+  edge are named in the fit line (n_edge in fits.csv). e ~ 0 means the base LR transfers (Everett et al. Fig. 4).
 - <tag>_loss_vs_lr.png (one curve per width, +-std over seeds, log x) and <tag>_optimal_lr.png (optimal LR vs
   width, log-log, with the fit line and the exponent in the legend).
 - tables.md (every table and fit, with the command that made them) and fits.csv (one row per table).
@@ -43,7 +44,7 @@ import numpy as np
 METRICS = ('best_val_loss', 'final_val_loss', 'final_train_loss')
 AXES = {'n_embd': 'width', 'n_layer': 'depth'}
 SWEPT = {'learning_rate', 'seed', 'n_embd', 'n_layer'}  # the table's own dimensions, never a grouping key
-BOOKKEEPING = {'run_name', 'out_dir', 'init_from'}  # differ between runs of one sweep by construction
+BOOKKEEPING = {'run_name', 'out_dir', 'init_from', 'overwrite'}  # how a run was started, not what it is
 
 
 # -----------------------------------------------------------------------------
@@ -242,9 +243,36 @@ def analyse(table, n_boot=1000):
         ((math.nan, math.nan), {x: (math.nan, math.nan) for x in xs})
     n_seeds = max(len(seeds) for x in xs for seeds in table[x].values())
     all_lrs = [lr for x in xs for lr in table[x]]
+    fitted = [x for x in xs if math.isfinite(opt[x])]
+    edges = [x for x in fitted if edge[x]]
+    # when the bootstrap has nothing to vary, its interval is a point and says nothing: report no interval.
+    # One seed: nothing to resample. Every optimum at a grid edge: every replicate picks the same edge LRs
+    # (e = 0 "[0, 0]" when it is the same edge everywhere), while the true optima lie outside the grid.
+    ci_note = ''
+    if math.isfinite(e) and n_seeds < 2:
+        ci_note = 'no interval (one seed)'
+    elif math.isfinite(e) and len(edges) == len(fitted):
+        ci_note = 'no interval (every optimum at the grid edge: widen the LR grid)'
+    if ci_note:
+        e_lo = e_hi = math.nan
     return dict(xs=xs, stats=stats, opt=opt, best_lr=best_lr, edge=edge, transfer=transfer_scores(means), k=k, e=e,
-                e_ci=(e_lo, e_hi), lr_ci=lr_ci, n_seeds=n_seeds,
+                e_ci=(e_lo, e_hi), lr_ci=lr_ci, n_seeds=n_seeds, ci_note=ci_note, edges=edges,
                 lr_range=(min(all_lrs), max(all_lrs)))
+
+
+def edge_note(a, name):
+    """'optimum at the grid edge at width 128, 256' when some (not all) fitted optima sit on an edge, else ''."""
+    if not a['edges'] or a['ci_note'].startswith('no interval (every'):
+        return ''
+    return f"optimum at the grid edge at {name} {', '.join(str(x) for x in a['edges'])}"
+
+
+def fit_legend(a, axis):
+    """The fit line's label in the optimal-LR plot: the exponent, its interval or why there is none, edge optima."""
+    lo, hi = a['e_ci']
+    text = f"fit: lr* ∝ {AXES[axis]}^{a['e']:.2f}  (" + (a['ci_note'] or f"95% CI [{lo:.2f}, {hi:.2f}]") + ')'
+    note = edge_note(a, AXES[axis])
+    return text + (f"\n{note}" if note else '')
 
 
 # -----------------------------------------------------------------------------
@@ -281,9 +309,10 @@ def markdown(title, axis, table, a, digits=3):
                   f"{name}'s best LR minus this column's best loss."]
     if math.isfinite(a['e']):
         lo, hi = a['e_ci']
-        ci = f"95% bootstrap over seeds [{lo:.3f}, {hi:.3f}]" if a['n_seeds'] > 1 else \
-            "one seed: no bootstrap interval"
-        lines.append(f"Power-law fit log(lr*) = k + e·log({name}): **e = {a['e']:.3f}** ({ci}), k = {a['k']:.3f}.")
+        ci = a['ci_note'] or f"95% bootstrap over seeds [{lo:.3f}, {hi:.3f}]"
+        note = edge_note(a, name)
+        lines.append(f"Power-law fit log(lr*) = k + e·log({name}): **e = {a['e']:.3f}** ({ci}), k = {a['k']:.3f}"
+                     + (f"; {note}: the grid does not bracket it there, e is biased" if note else '') + '.')
     else:
         lines.append(f"No power-law fit: fewer than two {name}s with a finite optimal LR.")
     return '\n'.join(lines) + '\n'
@@ -350,12 +379,11 @@ def plot_optimal_lr(path, title, axis, a):
     ys = np.array([a['opt'][x] for x in xs])
     err = np.array([[max(0, y - a['lr_ci'][x][0]), max(0, a['lr_ci'][x][1] - y)] for x, y in zip(xs, ys)]).T
     err = np.nan_to_num(err) if len(xs) else None
-    ax.errorbar(xs, ys, yerr=err, fmt='o', color='C0', capsize=3, label='optimal LR (95% bootstrap over seeds)')
+    ax.errorbar(xs, ys, yerr=err if a['n_seeds'] > 1 else None, fmt='o', color='C0', capsize=3,
+                label='optimal LR' + (' (95% bootstrap over seeds)' if a['n_seeds'] > 1 else ' (one seed)'))
     if math.isfinite(a['e']):
         grid = np.geomspace(xs.min(), xs.max(), 50)
-        lo, hi = a['e_ci']
-        ax.plot(grid, np.exp(a['k']) * grid ** a['e'], '-', color='C1',
-                label=f"fit: lr* ∝ {AXES[axis]}^{a['e']:.2f}  (95% CI [{lo:.2f}, {hi:.2f}])")
+        ax.plot(grid, np.exp(a['k']) * grid ** a['e'], '-', color='C1', label=fit_legend(a, axis))
         ax.axhline(ys[0], color='gray', ls=':', lw=1, label='exponent 0 (perfect transfer)')
     ax.set_xscale('log')
     ax.set_yscale('log')
@@ -401,10 +429,10 @@ def main(argv):
             plot_loss_vs_lr(out / f"{tag}_loss_vs_lr.png", title, axis, table, a, args.metric)
             plot_optimal_lr(out / f"{tag}_optimal_lr.png", title, axis, a)
         doc.append(md)
-        fits.append([tag, axis, len(a['xs']), a['e'], *a['e_ci'], a['k']])
+        fits.append([tag, axis, len(a['xs']), a['e'], *a['e_ci'], a['k'], len(a['edges'])])
     with open(out / 'fits.csv', 'w', newline='') as f:
         w = csv.writer(f)
-        w.writerow(['tag', 'axis', 'n_points', 'exponent', 'exponent_lo', 'exponent_hi', 'intercept'])
+        w.writerow(['tag', 'axis', 'n_points', 'exponent', 'exponent_lo', 'exponent_hi', 'intercept', 'n_edge'])
         w.writerows(fits)
     (out / 'tables.md').write_text('\n'.join(doc))
     print('\n'.join(doc))

@@ -46,3 +46,16 @@ def test_unknown_key_in_a_file(tmp_path):
     f.write_text("learnig_rate = 1e-2\n")
     with pytest.raises(ConfigError, match="unknown config key 'learnig_rate'.*learning_rate"):
         configure(defaults(), [str(f)])
+
+
+@pytest.mark.parametrize('text,msg', [
+    ("batch_size = 64\nlearning_rate = (1e-3\n", ":2: SyntaxError"),  # the file and the line, not <string>
+    ("batch_size = 64\n\nlearning_rate = lr_base * 2\n", ":3: NameError: name 'lr_base' is not defined"),
+    ("import math\nbatch_size = int(math.sqrt(-1))\n", ":2: ValueError: math domain error"),
+])
+def test_broken_config_file_names_file_and_line(tmp_path, text, msg):
+    f = tmp_path / 'broken.py'
+    f.write_text(text)
+    with pytest.raises(ConfigError) as e:
+        configure(defaults(), [str(f)])
+    assert str(e.value).startswith(f"config file {f}{msg}") and '\n' not in str(e.value), str(e.value)

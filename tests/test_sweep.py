@@ -175,3 +175,129 @@ def test_killed_sweep_resumes_without_rerunning_and_records_crashes(tmp_path, ch
     assert failed[-1]['returncode'] == 2 and 'error:' in failed[-1]['stderr_tail']
     assert 'n_head' in failed[-1]['stderr_tail'] or 'divisible' in failed[-1]['stderr_tail']
     assert not (sw / '.sweep.lock').exists()
+
+
+# -----------------------------------------------------------------------------
+# killed with SIGKILL: no orphan keeps running, a restart takes over, and never runs a point twice at once
+
+def alive(pid):
+    """A process that exists and is not a zombie (a dead child its new parent has not reaped yet)."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except FileNotFoundError:
+        return False
+
+
+def kill_group(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def test_sigkilled_sweep_takes_its_runs_with_it_and_a_restart_takes_over(tmp_path, char_data):
+    sw = tmp_path / 'sw'
+    f = sweep_file(tmp_path / 's.py', sw, fixed=dict(max_iters=100, eval_interval=20, eval_iters=2, log_interval=5),
+                   points=[dict(learning_rate=0.01)])
+    env = dict(os.environ, OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='', PYTHONUNBUFFERED='1')
+    cmd = [sys.executable, 'scripts/sweep.py', str(f)]
+    p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = None
+    try:
+        deadline = time.time() + 120
+        while not (sw / 'lr0.01' / 'ckpt.pt').exists():
+            assert p.poll() is None and time.time() < deadline
+            time.sleep(0.01)
+        child = [e['pid'] for e in events(sw) if e['event'] == 'start'][0]
+        p.kill()  # SIGKILL: no handler runs, the lock file stays behind
+        p.wait()
+        deadline = time.time() + 10
+        while alive(child) and time.time() < deadline:
+            time.sleep(0.05)
+        assert not alive(child), 'the run outlived its sweep (orphan)'
+        assert not (sw / 'lr0.01' / 'summary.json').exists()
+        assert (sw / '.sweep.lock').exists()  # stale: its owner is dead
+        r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+    finally:
+        kill_group(p.pid)
+        if child:
+            kill_group(child)
+    assert 'resuming from' in (sw / 'logs' / 'lr0.01.out').read_text()
+    rows = [json.loads(line) for line in open(sw / 'lr0.01' / 'metrics.jsonl')]  # every line JSON, none twice
+    assert [r['iter'] for r in rows if r['kind'] == 'train'] == list(range(5, 101, 5))
+    summary = json.loads((sw / 'lr0.01' / 'summary.json').read_text())
+    assert summary['iters'] == 100 and summary['final_val_loss'] is not None
+    assert not (sw / '.sweep.lock').exists()
+
+
+def test_restarted_sweep_never_runs_a_point_whose_process_is_alive(tmp_path, char_data):
+    sw = tmp_path / 'sw'
+    f = sweep_file(tmp_path / 's.py', sw, fixed=dict(max_iters=100000, eval_interval=100000, eval_iters=2),
+                   points=[dict(learning_rate=0.01)])
+    spec = sweep.load_sweep(f)
+    [(name, point)] = sweep.expand(spec)
+    env = dict(os.environ, OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='', PYTHONUNBUFFERED='1')
+    # the point's own command, started by hand: what an orphan of a killed older sweep looks like
+    orphan = subprocess.Popen(sweep.command(spec, name, point), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    p = None
+    try:
+        deadline = time.time() + 60
+        while not (sw / name / 'ckpt.pt').exists():
+            assert orphan.poll() is None and time.time() < deadline
+            time.sleep(0.05)
+        p = subprocess.Popen([sys.executable, 'scripts/sweep.py', str(f)], cwd=ROOT, env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 1, out + err
+        assert f'still running in pid {orphan.pid}' in out, out
+        evts = events(sw)
+        assert count(evts, 'busy', name) == 1 and count(evts, 'start', name) == 0
+        assert orphan.poll() is None  # left alone
+        [json.loads(line) for line in open(sw / name / 'metrics.jsonl')]  # one writer: every line is JSON
+    finally:
+        kill_group(orphan.pid)
+        orphan.wait()
+        if p is not None:
+            kill_group(p.pid)
+            for e in events(sw) if (sw / 'sweep_status.jsonl').exists() else []:
+                if e['event'] == 'start':
+                    kill_group(e['pid'])
+
+
+HOLD = """import sys, time; sys.path.insert(0, 'scripts'); import sweep
+try:
+    fd = sweep.take_lock(sys.argv[1])
+except sweep.SweepError as e:
+    print('busy', flush=True)
+else:
+    print('got', flush=True)
+    time.sleep(float(sys.argv[2]))
+    sweep.release_lock(sys.argv[1], fd)
+"""
+
+
+def test_sweep_lock_is_exclusive_and_a_dead_owners_lock_is_taken_over(tmp_path):
+    d = tmp_path / 'sw'
+    d.mkdir()
+    (d / '.sweep.lock').write_text(str(os.getpid()))  # a live pid that is no sweep (a reused pid): not a lock
+    fd = sweep.take_lock(d)
+    assert (d / '.sweep.lock').read_text() == str(os.getpid())
+    sweep.release_lock(d, fd)
+    assert not (d / '.sweep.lock').exists()
+    # 8 sweeps starting at once: exactly one gets the lock while it holds it
+    procs = [subprocess.Popen([sys.executable, '-c', HOLD, str(d), '3'], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+             for _ in range(8)]
+    outs = [q.communicate(timeout=60)[0].strip() for q in procs]
+    assert sorted(outs) == ['busy'] * 7 + ['got'], outs
+    holder = subprocess.Popen([sys.executable, '-c', HOLD, str(d), '30'], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == 'got'
+        with pytest.raises(sweep.SweepError, match=f'another sweep \\(pid {holder.pid}\\)'):
+            sweep.take_lock(d)
+    finally:
+        holder.kill()
+        holder.wait()
+    sweep.release_lock(d, sweep.take_lock(d))  # its owner died (SIGKILL): taken over

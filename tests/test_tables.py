@@ -144,6 +144,46 @@ def test_tables_script_writes_tables_fits_and_plots(tmp_path):
     assert 'made by: python scripts/tables.py' in (out / 'tables.md').read_text()
 
 
+def small_sweep(root, losses, seeds):
+    """Runs with loss losses[(width, lr)] + 0.01 * seed index, so seeds differ but never move the optimum."""
+    for (w, lr), loss in losses.items():
+        for i, s in enumerate(seeds):
+            write_run(root, f'w{w}_lr{lr:g}_s{s}', dict(best_val_loss=loss + 0.01 * i), n_embd=w, learning_rate=lr,
+                      seed=s)
+    [(_, _, axis, table)] = T.build_tables(T.load_runs(root), 'best_val_loss')
+    a = T.analyse(table, n_boot=50)
+    return T.markdown('t', axis, table, a), T.fit_legend(a, axis), a
+
+
+def test_one_seed_has_no_interval_in_the_fit_line_legend_or_fits(tmp_path):
+    # interior optima at both widths (1e-2 then 1e-1 region): a real fit, but one seed gives nothing to resample
+    losses = {(64, 1e-3): 3.0, (64, 1e-2): 2.0, (64, 1e-1): 2.5, (128, 1e-3): 3.0, (128, 1e-2): 2.2,
+              (128, 1e-1): 2.1, (128, 1.0): 2.9}
+    md, legend, a = small_sweep(tmp_path, losses, seeds=[1])
+    fit = [line for line in md.splitlines() if line.startswith('Power-law fit')][0]
+    assert 'no interval (one seed)' in fit and '[' not in fit, fit
+    assert 'no interval (one seed)' in legend and 'CI' not in legend, legend
+    assert all(math.isnan(v) for v in a['e_ci'])  # fits.csv and reproduce.py's report then say n/a
+
+
+def test_edge_optima_are_flagged_not_given_a_zero_interval(tmp_path):
+    # the smallest LR is best at every width: e = 0 says nothing (the optimum is below the grid), and every
+    # bootstrap replicate picks the same edge points, which used to print "e = 0.000 ([0.000, 0.000])"
+    losses = {(w, lr): 2.0 + lr for w in (64, 128, 256) for lr in (1e-3, 1e-2, 1e-1)}
+    md, legend, a = small_sweep(tmp_path, losses, seeds=[1, 2])
+    fit = [line for line in md.splitlines() if line.startswith('Power-law fit')][0]
+    assert 'every optimum at the grid edge' in fit and '[0.000, 0.000]' not in fit, fit
+    assert 'grid edge' in legend and 'CI' not in legend, legend
+    assert all(math.isnan(v) for v in a['e_ci'])
+    # one edge among interior optima: the interval stays, the edge width is named
+    losses = {(64, 1e-3): 3.0, (64, 1e-2): 2.0, (64, 1e-1): 2.5, (128, 1e-3): 3.0, (128, 1e-2): 2.6,
+              (128, 1e-1): 2.1}
+    md, legend, a = small_sweep(tmp_path / 'b', losses, seeds=[1, 2])
+    fit = [line for line in md.splitlines() if line.startswith('Power-law fit')][0]
+    assert 'optimum at the grid edge at width 128' in fit and '95% bootstrap over seeds [' in fit, fit
+    assert '95% CI [' in legend and 'edge' in legend
+
+
 # -----------------------------------------------------------------------------
 # steps-to-Adam
 
@@ -186,3 +226,12 @@ def test_steps_to_adam_table_by_hand(tmp_path):
                      '| sgd | 0.01 | 1.0000 | 20 | 0.400 | 0.800 |',
                      '| adam | 0.001 | 2.5000 | 20 | > 1.00 | > 1.00 |',
                      '| lamb | – | div | – | div | div |']
+
+
+def test_overwrite_and_init_from_do_not_split_tables(tmp_path):
+    # how a run was started (overwrite=True after a bad first attempt, resumed or not) is not a setting of the run
+    for w, how in ((64, {}), (128, dict(overwrite=True, init_from='auto'))):
+        for lr in (1e-3, 1e-2):
+            write_run(tmp_path, f'w{w}_lr{lr:g}', dict(best_val_loss=2.0 + lr), n_embd=w, learning_rate=lr, **how)
+    [(tag, _, _, table)] = T.build_tables(T.load_runs(tmp_path), 'best_val_loss')
+    assert tag == 'mup_adamw_width' and sorted(table) == [64, 128]
