@@ -29,7 +29,7 @@ beta2 = 0.999  # torch/splus.py b2
 weight_decay = 1e-2  # torch/splus.py (multiplied by the scaled LR lr * 2/(m+n))
 splus_ema_rate = 0.999  # torch/splus.py
 splus_inverse_every = 100  # torch/splus.py; paper §5: "default value of 100"
-splus_eps = 1e-30  # torch/splus.py
+splus_eigh_eps = 1e-30  # torch/splus.py
 splus_max_dim = 10000  # torch/splus.py
 splus_nonstandard_constant = 1e-3  # torch/splus.py; paper §5.1 (0.001)
 splus_nonstandard = 'shape'  # torch/splus.py: nonstandard by shape only; 'role' = paper §5.1 text

@@ -37,7 +37,8 @@ optimizer = 'adamw'
 optimizer_family = ''  # '' = the optimizer's own family
 beta1 = 0.9
 beta2 = 0.95
-momentum = 0.9
+momentum = 0.9  # SGD
+nesterov = False  # SGD
 widths = (128, 256, 512, 1024, 2048)  # --widths=32,64,128
 n_layer = 2
 n_head = 2
@@ -163,6 +164,7 @@ def main(argv):
         configure(globals(), argv)
         cfg = {k: v for k, v in globals().items() if not k.startswith('_') and isinstance(v, configurator.CONFIG_TYPES)}
         cfg['tokens_per_iter'] = cfg['batch_size'] * cfg['block_size']
+        cfg.update(lr_schedule='constant', warmup_iters=0)  # the steps run at the one learning_rate (no schedule)
         P.check(cfg)
         optim.get_optimizer_class(optimizer)
     except (ConfigError, ValueError) as e:
