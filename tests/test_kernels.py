@@ -316,7 +316,7 @@ def sophia_run(kernel, steps=7):
     params = [[torch.nn.Parameter(torch.randn(s, generator=g).to(DEVICE)) for s in grp] for grp in shapes]
     flat = [p for grp in params for p in grp]
     opt = SophiaG([dict(params=params[0], lr=0.1, weight_decay=0.2), dict(params=params[1], lr=0.03, weight_decay=0)],
-                  rho=0.05, bs=64, hessian_interval=3, kernel=kernel)
+                  rho=0.05, bs=64, k=3, kernel=kernel)
     history, refreshes = [], 0
     for _ in range(steps):
         for p in flat:
