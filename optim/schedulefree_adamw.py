@@ -84,8 +84,9 @@ class ScheduleFreeAdamW(torch.optim.Optimizer):
 
     @staticmethod
     def check_config(cfg):
-        """train.py multiplies group['lr'] by its schedule before every step: a decay would still act on lr_k."""
-        if cfg['lr_schedule'] != 'constant' or cfg['warmup_iters'] > 0:
+        """train.py multiplies group['lr'] by its schedule before every step: a decay would still act on lr_k.
+        Callers that train at one constant LR (coord_check.py) have no schedule keys."""
+        if cfg.get('lr_schedule', 'constant') != 'constant' or cfg.get('warmup_iters', 0) > 0:
             warnings.warn("schedulefree_adamw is meant with lr_schedule='constant', warmup_iters=0 and its own "
                           "schedulefree_adamw_warmup_steps: train.py's schedule still multiplies its LR")
 

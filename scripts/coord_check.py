@@ -164,7 +164,6 @@ def main(argv):
         configure(globals(), argv)
         cfg = {k: v for k, v in globals().items() if not k.startswith('_') and isinstance(v, configurator.CONFIG_TYPES)}
         cfg['tokens_per_iter'] = cfg['batch_size'] * cfg['block_size']
-        cfg.update(lr_schedule='constant', warmup_iters=0)  # the steps run at the one learning_rate (no schedule)
         P.check(cfg)
         optim.get_optimizer_class(optimizer)
     except (ConfigError, ValueError) as e:
