@@ -6,7 +6,7 @@
 #   learning_rate 1e-3 (the base-width LR; groups get learning_rate * (n/base)^-c), beta1 0.9, beta2 0.999 (the
 #     grafted Adam's beta2), eps 1e-8 (graft epsilon), weight_decay 1e-5 (decoupled): DSH README, "replacing AdamW"
 #     example with AdamGraftingConfig(beta2=0.999, epsilon=1e-8)
-#   shampoo_beta2 1.0 (factor sums), shampoo_eps 1e-12, shampoo_max_dim 1024: DistributedShampoo constructor defaults
+#   shampoo_factor_beta 1.0 (factor sums), shampoo_root_eps 1e-12, shampoo_max_dim 1024: DistributedShampoo constructor defaults
 #   shampoo_precond_every 10 (DSH default 1, README example 100), shampoo_start_precond -1 (= precond_every, DSH)
 # Prepare the data first: python data/shakespeare_char/prepare.py
 # $ torchrun --standalone --nproc_per_node=1 train.py config/mup_shampoo.py

@@ -38,21 +38,22 @@ LR times the parameter scale: family `adafactor` (Everett et al. Table 2). Witho
 
 import torch
 
+import optim
 
-def adafactor_update(param, grad, state, *, lr, beta2_decay, eps1, eps2, d, weight_decay, relative_step,
-                     scale_parameter, momentum, beta1):
-    """One Adafactor step on one tensor, in place. state: 'step' (a 0-d tensor, already incremented to t),
-    'row_var' (..., n, 1) and 'col_var' (..., 1, m) for >= 2-D, else 'variance' (like param); 'exp_avg' (like
-    param) when momentum. Everything stays on the param's device (no host sync)."""
-    t = state['step'].item()  # a CPU tensor: no device sync
-    rho = min(lr, 1 / t ** 0.5) if relative_step else lr
+
+def adafactor_update_(p, grad, state, step, *, lr, beta2_decay, eps1, eps2, clip_threshold, weight_decay,
+                      relative_step, scale_parameter, momentum, beta1):
+    """One Adafactor step on one tensor, in place. state: 'row_var' (..., n, 1) and 'col_var' (..., 1, m) for
+    >= 2-D, else 'variance' (like p); 'exp_avg' (like p) when momentum. step: 1-based int. Everything stays on
+    p's device (no host sync)."""
+    rho = min(lr, 1 / step ** 0.5) if relative_step else lr
     alpha = rho  # alpha_t = max(eps2, RMS(theta_{t-1})) * rho_t, from theta before the weight decay
     if scale_parameter:
-        alpha = param.norm(2).div(param.numel() ** 0.5).clamp_(min=eps2).mul_(rho)  # 0-d, on param's device
+        alpha = p.norm(2).div(p.numel() ** 0.5).clamp_(min=eps2).mul_(rho)  # 0-d, on p's device
     if weight_decay != 0:
-        param.mul_(1 - lr * weight_decay)
+        p.mul_(1 - lr * weight_decay)
 
-    one_minus_beta2 = t ** beta2_decay  # 1 - beta2_t; 1 at t = 1, so the first EMA is the first G^2
+    one_minus_beta2 = step ** beta2_decay  # 1 - beta2_t; 1 at t = 1, so the first EMA is the first G^2
     if grad.dim() > 1:
         row_var, col_var = state['row_var'], state['col_var']
         row_var.lerp_(grad.square().mean(dim=-1, keepdim=True), one_minus_beta2)  # (..., n, 1)
@@ -65,20 +66,21 @@ def adafactor_update(param, grad, state, *, lr, beta2_decay, eps1, eps2, d, weig
         var = variance
     update = grad / var.sqrt().clamp_(min=eps1)  # U = G / max(sqrt(V^), eps1)
 
-    # update clipping: U^ = U / max(1, RMS(U) / d)
-    clip = update.norm(2).div_(update.numel() ** 0.5 * d).clamp_(min=1.0)
-    step = update.mul_(alpha / clip)  # alpha_t U^
+    # update clipping: U^ = U / max(1, RMS(U) / d), d = clip_threshold
+    clip = update.norm(2).div_(update.numel() ** 0.5 * clip_threshold).clamp_(min=1.0)
+    scaled = update.mul_(alpha / clip)  # alpha_t U^
     if momentum:
         exp_avg = state['exp_avg']
-        exp_avg.lerp_(step, 1 - beta1)
-        step = exp_avg
-    param.sub_(step)
+        exp_avg.lerp_(scaled, 1 - beta1)
+        scaled = exp_avg
+    p.sub_(scaled)
 
 
 class Adafactor(torch.optim.Optimizer):
     family = 'adafactor'
     needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     decoupled_wd = True
+    shared = ('lr', 'beta1')  # train.py's keys (optim.SHARED); beta1 only with momentum
     hparams = {
         'adafactor_beta2_decay': -0.8,      # beta2_t = 1 - t^decay (paper, torch default)
         'adafactor_clip_threshold': 1.0,    # d of the update clipping (paper, torch default)
@@ -87,23 +89,29 @@ class Adafactor(torch.optim.Optimizer):
         'adafactor_relative_step': False,   # rho_t = min(lr, 1/sqrt(t)) as torch (caps LR sweeps); False: rho_t = lr
         'adafactor_momentum': False,        # EMA (beta1) of the scaled step, tensor2tensor-style; torch has none
     }
+    allowed = {'beta2_decay': '<= 0', 'clip_threshold': '>= 1', 'eps2': '>= 0', 'scale_parameter': (True, False),
+               'relative_step': (True, False), 'momentum': (True, False)}
 
-    def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=None, eps2=1e-3, d=1.0, weight_decay=0.0,
+    def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=None, eps2=1e-3, clip_threshold=1.0, weight_decay=0.0,
                  relative_step=False, scale_parameter=True, momentum=False, beta1=0.9):
-        if lr < 0 or beta2_decay > 0 or d < 1 or weight_decay < 0 or eps2 < 0 or not 0 <= beta1 < 1:
-            raise ValueError(f"invalid Adafactor hyperparameters: lr={lr} beta2_decay={beta2_decay} d={d} "
-                             f"weight_decay={weight_decay} eps2={eps2} beta1={beta1}")
-        defaults = dict(lr=lr, beta2_decay=beta2_decay, eps=eps, eps2=eps2, d=d, weight_decay=weight_decay,
-                        relative_step=relative_step, scale_parameter=scale_parameter, momentum=momentum, beta1=beta1)
+        defaults = dict(lr=lr, beta2_decay=beta2_decay, eps=eps, eps2=eps2, clip_threshold=clip_threshold,
+                        weight_decay=weight_decay, relative_step=relative_step, scale_parameter=scale_parameter,
+                        momentum=momentum, beta1=beta1)
+        optim.check(self, defaults)
         super().__init__(params, defaults)
+        if any(torch.is_complex(p) for g in self.param_groups for p in g['params']):
+            raise ValueError("Adafactor here supports real tensors only: got a complex parameter")
 
-    @classmethod
-    def from_config(cls, groups, cfg):
-        return cls(groups, lr=cfg['learning_rate'], beta2_decay=cfg.get('adafactor_beta2_decay', -0.8),
-                   eps2=cfg.get('adafactor_eps2', 1e-3), d=cfg.get('adafactor_clip_threshold', 1.0),
-                   relative_step=cfg.get('adafactor_relative_step', False),
-                   scale_parameter=cfg.get('adafactor_scale_parameter', True),
-                   momentum=cfg.get('adafactor_momentum', False), beta1=cfg.get('beta1', 0.9))
+    def _init_state(self, p, group):
+        """torch's layout: factors (or the full variance of a vector) in the parameter's dtype."""
+        if p.dim() > 1:
+            state = dict(step=0, row_var=p.new_zeros(p.shape[:-1] + (1,)),
+                         col_var=p.new_zeros(p.shape[:-2] + (1, p.shape[-1])))
+        else:
+            state = dict(step=0, variance=torch.zeros_like(p))
+        if group['momentum']:
+            state['exp_avg'] = torch.zeros_like(p)
+        return state
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -115,22 +123,14 @@ class Adafactor(torch.optim.Optimizer):
             for p in group['params']:
                 if p.grad is None:
                     continue
-                if p.grad.is_sparse or torch.is_complex(p):
-                    raise RuntimeError('Adafactor supports dense real tensors only')
                 state = self.state[p]
-                if len(state) == 0:  # torch's layout: a CPU float32 step, factors in the param dtype
-                    state['step'] = torch.tensor(0.0)
-                    if p.dim() > 1:
-                        state['row_var'] = p.new_zeros(p.shape[:-1] + (1,))
-                        state['col_var'] = p.new_zeros(p.shape[:-2] + (1, p.shape[-1]))
-                    else:
-                        state['variance'] = torch.zeros_like(p)
-                if group['momentum'] and 'exp_avg' not in state:
-                    state['exp_avg'] = torch.zeros_like(p)
+                if not state:
+                    state.update(self._init_state(p, group))
                 state['step'] += 1
                 eps1 = group['eps'] if group['eps'] is not None else torch.finfo(p.dtype).eps  # torch's default
-                adafactor_update(p, p.grad, state, lr=group['lr'], beta2_decay=group['beta2_decay'], eps1=eps1,
-                                 eps2=group['eps2'], d=group['d'], weight_decay=group['weight_decay'],
-                                 relative_step=group['relative_step'], scale_parameter=group['scale_parameter'],
-                                 momentum=group['momentum'], beta1=group['beta1'])
+                adafactor_update_(p, p.grad, state, state['step'], lr=group['lr'], beta2_decay=group['beta2_decay'],
+                                  eps1=eps1, eps2=group['eps2'], clip_threshold=group['clip_threshold'],
+                                  weight_decay=group['weight_decay'], relative_step=group['relative_step'],
+                                  scale_parameter=group['scale_parameter'], momentum=group['momentum'],
+                                  beta1=group['beta1'])
         return loss

@@ -8,14 +8,9 @@ scale. eps is read per group, so the per-layer epsilon of Everett §4.3 applies.
 
 import torch
 
-import optim
-
 
 class Adam(torch.optim.Adam):
     family = 'adam'
     decoupled_wd = False
-
-    @classmethod
-    def from_config(cls, groups, cfg):
-        return cls(groups, lr=cfg['learning_rate'], betas=(cfg.get('beta1', 0.9), cfg.get('beta2', 0.95)),
-                   fused=optim.uses_fused(groups, cfg) or None)
+    shared = ('lr', 'betas', 'fused')  # train.py's keys (optim.SHARED)
+    hparams = {}

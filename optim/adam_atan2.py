@@ -35,8 +35,10 @@ Adam's LR exponents apply unchanged.
 
 import torch
 
+import optim
 
-def adam_atan2_update(p, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, a, b, weight_decay):
+
+def adam_atan2_update_(p, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, a, b, weight_decay):
     """One Adam-atan2 step on one tensor, in place. p, grad, exp_avg, exp_avg_sq: same shape; step: 1-based int."""
     if weight_decay != 0:
         p.mul_(1 - lr * weight_decay)                                   # decoupled decay (AdamW convention)
@@ -50,19 +52,20 @@ def adam_atan2_update(p, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, a
 class AdamAtan2(torch.optim.Optimizer):
     family = 'adam'
     decoupled_wd = True
+    shared = ('lr', 'betas')  # train.py's keys (optim.SHARED)
     hparams = {'adam_atan2_a': 1.0, 'adam_atan2_b': 1.0}  # Everett App. C.5: a = b = 1 (lucidrains: a = 1.27)
+    allowed = {'a': '> 0', 'b': '> 0'}
 
     def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), a=1.0, b=1.0, weight_decay=0.0, eps=None):
         # eps is accepted (param groups carry one) and ignored: atan2 needs no epsilon
-        if lr < 0 or not all(0 <= beta < 1 for beta in betas) or weight_decay < 0 or a <= 0 or b <= 0:
-            raise ValueError(f"invalid Adam-atan2 hyperparameters: lr={lr}, betas={betas}, a={a}, b={b}, "
-                             f"weight_decay={weight_decay}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), a=a, b=b, weight_decay=weight_decay, eps=eps))
+        defaults = dict(lr=lr, betas=tuple(betas), a=a, b=b, weight_decay=weight_decay, eps=eps)
+        optim.check(self, defaults)
+        super().__init__(params, defaults)
 
-    @classmethod
-    def from_config(cls, groups, cfg):
-        return cls(groups, lr=cfg['learning_rate'], betas=(cfg.get('beta1', 0.9), cfg.get('beta2', 0.95)),
-                   a=cfg.get('adam_atan2_a', 1.0), b=cfg.get('adam_atan2_b', 1.0))
+    def _init_state(self, p, group):
+        """Moments in the parameter's dtype (as lucidrains)."""
+        return dict(step=0, exp_avg=torch.zeros_like(p, memory_format=torch.preserve_format),
+                    exp_avg_sq=torch.zeros_like(p, memory_format=torch.preserve_format))
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -75,15 +78,11 @@ class AdamAtan2(torch.optim.Optimizer):
             for p in group['params']:
                 if p.grad is None:
                     continue
-                if p.grad.is_sparse:
-                    raise RuntimeError('AdamAtan2 does not support sparse gradients')
                 state = self.state[p]
-                if len(state) == 0:  # lazy state, in the parameter's dtype
-                    state['step'] = 0
-                    state['exp_avg'] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    state['exp_avg_sq'] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                if not state:
+                    state.update(self._init_state(p, group))
                 state['step'] += 1
-                adam_atan2_update(p, p.grad, state['exp_avg'], state['exp_avg_sq'], state['step'],
-                                  lr=group['lr'], beta1=beta1, beta2=beta2, a=group['a'], b=group['b'],
-                                  weight_decay=group['weight_decay'])
+                adam_atan2_update_(p, p.grad, state['exp_avg'], state['exp_avg_sq'], state['step'], lr=group['lr'],
+                                   beta1=beta1, beta2=beta2, a=group['a'], b=group['b'],
+                                   weight_decay=group['weight_decay'])
         return loss

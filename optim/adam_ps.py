@@ -32,8 +32,10 @@ everywhere, §4.2.2).
 
 import torch
 
+import optim
 
-def adam_ps_update(p, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, eps2, weight_decay):
+
+def adam_ps_update_(p, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, eps2, weight_decay):
     """One Adam + parameter scaling step on one tensor, in place. p, grad, exp_avg, exp_avg_sq: same shape;
     step: 1-based int."""
     rms = torch.linalg.vector_norm(p, dtype=torch.promote_types(p.dtype, torch.float32)) / p.numel() ** 0.5
@@ -51,19 +53,20 @@ class AdamPS(torch.optim.Optimizer):
     family = 'adafactor'
     needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     decoupled_wd = True
+    shared = ('lr', 'betas')  # train.py's keys (optim.SHARED)
     hparams = {'adam_ps_eps2': 1e-3}  # Adafactor's eps_2 (Shazeer & Stern 2018; optax min_scale)
+    allowed = {'eps2': '>= 0'}
 
     def __init__(self, params, lr=1e-2, betas=(0.9, 0.98), eps=1e-9, eps2=1e-3, weight_decay=0.0):
         # lr 1e-2: Adafactor's relative step; betas and eps: Everett Table C2 (Adam + PS column)
-        if lr < 0 or not all(0 <= beta < 1 for beta in betas) or eps < 0 or eps2 < 0 or weight_decay < 0:
-            raise ValueError(f"invalid Adam+PS hyperparameters: lr={lr}, betas={betas}, eps={eps}, eps2={eps2}, "
-                             f"weight_decay={weight_decay}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, eps2=eps2, weight_decay=weight_decay))
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, eps2=eps2, weight_decay=weight_decay)
+        optim.check(self, defaults)
+        super().__init__(params, defaults)
 
-    @classmethod
-    def from_config(cls, groups, cfg):
-        return cls(groups, lr=cfg['learning_rate'], betas=(cfg.get('beta1', 0.9), cfg.get('beta2', 0.95)),
-                   eps2=cfg.get('adam_ps_eps2', 1e-3))
+    def _init_state(self, p, group):
+        """Moments in the parameter's dtype."""
+        return dict(step=0, exp_avg=torch.zeros_like(p, memory_format=torch.preserve_format),
+                    exp_avg_sq=torch.zeros_like(p, memory_format=torch.preserve_format))
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -76,15 +79,11 @@ class AdamPS(torch.optim.Optimizer):
             for p in group['params']:
                 if p.grad is None:
                     continue
-                if p.grad.is_sparse:
-                    raise RuntimeError('AdamPS does not support sparse gradients')
                 state = self.state[p]
-                if len(state) == 0:  # lazy state, in the parameter's dtype
-                    state['step'] = 0
-                    state['exp_avg'] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    state['exp_avg_sq'] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                if not state:
+                    state.update(self._init_state(p, group))
                 state['step'] += 1
-                adam_ps_update(p, p.grad, state['exp_avg'], state['exp_avg_sq'], state['step'],
-                               lr=group['lr'], beta1=beta1, beta2=beta2, eps=group['eps'], eps2=group['eps2'],
-                               weight_decay=group['weight_decay'])
+                adam_ps_update_(p, p.grad, state['exp_avg'], state['exp_avg_sq'], state['step'], lr=group['lr'],
+                                beta1=beta1, beta2=beta2, eps=group['eps'], eps2=group['eps2'],
+                                weight_decay=group['weight_decay'])
         return loss

@@ -9,14 +9,9 @@ and readout LR 1/fan_in, input LR constant under mup_spectral).
 
 import torch
 
-import optim
-
 
 class AdamW(torch.optim.AdamW):
     family = 'adam'
     decoupled_wd = True
-
-    @classmethod
-    def from_config(cls, groups, cfg):
-        return cls(groups, lr=cfg['learning_rate'], betas=(cfg.get('beta1', 0.9), cfg.get('beta2', 0.95)),
-                   fused=optim.uses_fused(groups, cfg) or None)
+    shared = ('lr', 'betas', 'fused')  # train.py's keys (optim.SHARED)
+    hparams = {}

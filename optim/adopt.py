@@ -1,7 +1,7 @@
 """
 ADOPT (Taniguchi et al. 2024, "ADOPT: Modified Adam Can Converge with Any beta_2 with the Optimal Rate"),
 following the official implementation (iShohei220/adopt `src/adopt/adopt.py`, PyPI torch-adopt, single-tensor
-path), which is our numerical reference. Per tensor, k = number of previous calls (0 on the first):
+path), which is our numerical reference. Per tensor, k = number of previous calls (0 on the first; k = step - 1):
 
     g <- g + wd * p                                   (decouple=False, the official default: L2 in the gradient)
     k = 0:  v <- g^2 ; nothing else                   (no parameter update, no decoupled decay)
@@ -27,43 +27,48 @@ the muP derived for AdamW holds for ADOPT).
 
 import torch
 
+import optim
 
-def adopt_update(param, grad, exp_avg, exp_avg_sq, k, *, lr, beta1, beta2, eps, weight_decay, decouple, clip):
-    """One ADOPT step on one tensor, in place; k = number of previous steps on it (0: only initialise v)."""
+
+def adopt_update_(p, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_decay, decouple, clip):
+    """One ADOPT step on one tensor, in place. p, grad, exp_avg, exp_avg_sq: same shape; step: 1-based int, so
+    k = step - 1 previous steps (step 1 only initialises v)."""
     if weight_decay != 0 and not decouple:
-        grad = grad.add(param, alpha=weight_decay)  # L2 enters v as well (also at k = 0)
-    if k == 0:
+        grad = grad.add(p, alpha=weight_decay)  # L2 enters v as well (also at k = 0)
+    if step == 1:
         exp_avg_sq.addcmul_(grad, grad)  # v_0 = g_0^2 (v starts at zero)
         return
     if weight_decay != 0 and decouple:
-        param.mul_(1 - lr * weight_decay)
+        p.mul_(1 - lr * weight_decay)
     normed = grad / exp_avg_sq.sqrt().clamp_(min=eps)  # g_t / max(sqrt(v_{t-1}), eps)
     if clip:
-        c = k ** 0.25  # the official clip_lambda(step) = step^(1/4), with step = k
+        c = (step - 1) ** 0.25  # the official clip_lambda(step) = step^(1/4), with its 0-based step = k
         normed.clamp_(-c, c)
     exp_avg.lerp_(normed, 1 - beta1)
-    param.add_(exp_avg, alpha=-lr)
+    p.add_(exp_avg, alpha=-lr)
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
 
 
 class ADOPT(torch.optim.Optimizer):
     family = 'adam'
     decoupled_wd = staticmethod(lambda cfg: cfg.get('adopt_decouple', False))
+    shared = ('lr', 'betas')  # train.py's keys (optim.SHARED)
     hparams = {
         'adopt_clip': True,       # clip the normalised gradient at step^(1/4) (official code); False = the paper
         'adopt_decouple': False,  # decoupled wd p (1 - lr wd) instead of L2 in the gradient (official default)
     }
+    allowed = {'clip': (True, False), 'decouple': (True, False)}
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.9999), eps=1e-6, weight_decay=0.0, decouple=False, clip=True):
-        if lr < 0 or eps < 0 or weight_decay < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"invalid ADOPT hyperparameters: lr={lr} betas={betas} eps={eps} wd={weight_decay}")
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decouple=decouple, clip=clip)
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, decouple=decouple, clip=clip)
+        optim.check(self, defaults)
         super().__init__(params, defaults)
+        if any(torch.is_complex(p) for g in self.param_groups for p in g['params']):
+            raise ValueError("ADOPT here supports real tensors only: got a complex parameter")
 
-    @classmethod
-    def from_config(cls, groups, cfg):
-        return cls(groups, lr=cfg['learning_rate'], betas=(cfg.get('beta1', 0.9), cfg.get('beta2', 0.9999)),
-                   decouple=cfg.get('adopt_decouple', False), clip=cfg.get('adopt_clip', True))
+    def _init_state(self, p, group):
+        """Moments in the parameter's dtype (the official layout)."""
+        return dict(step=0, exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -76,15 +81,11 @@ class ADOPT(torch.optim.Optimizer):
             for p in group['params']:
                 if p.grad is None:
                     continue
-                if p.grad.is_sparse or torch.is_complex(p):
-                    raise RuntimeError('ADOPT here supports dense real tensors only')
                 state = self.state[p]
-                if len(state) == 0:  # the official layout: a CPU float32 step, moments in the param dtype
-                    state['step'] = torch.tensor(0.0)
-                    state['exp_avg'] = torch.zeros_like(p)
-                    state['exp_avg_sq'] = torch.zeros_like(p)
-                adopt_update(p, p.grad, state['exp_avg'], state['exp_avg_sq'], state['step'].item(), lr=group['lr'],
-                             beta1=beta1, beta2=beta2, eps=group['eps'], weight_decay=group['weight_decay'],
-                             decouple=group['decouple'], clip=group['clip'])
+                if not state:
+                    state.update(self._init_state(p, group))
                 state['step'] += 1
+                adopt_update_(p, p.grad, state['exp_avg'], state['exp_avg_sq'], state['step'], lr=group['lr'],
+                              beta1=beta1, beta2=beta2, eps=group['eps'], weight_decay=group['weight_decay'],
+                              decouple=group['decouple'], clip=group['clip'])
         return loss

@@ -126,7 +126,6 @@ class OwnerOptimizer:
             it = iter(self.proxies)
             groups = [dict(g, params=[next(it) for _ in g['params']]) for g in groups]
         self.inner = build(groups)
-        self.inner_params = [p for g in self.inner.param_groups for p in g['params']]
 
     @property
     def param_groups(self):

@@ -40,10 +40,12 @@ parameterization's init scaling carries over to the updates. train.py's optimize
 
 import torch
 
+import optim
 
-def lamb_update(p, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay, bias_correction=True,
-                clamp=0.0):
-    """One LAMB step on one tensor, in place. p, grad, exp_avg, exp_avg_sq: same shape (any); step: 1-based."""
+
+def lamb_update_(p, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_decay, bias_correction,
+                 clamp):
+    """One LAMB step on one tensor, in place. p, grad, exp_avg, exp_avg_sq: same shape (any); step: 1-based int."""
     # moments (Alg. 2, lines 6-7)
     exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
@@ -63,7 +65,6 @@ def lamb_update(p, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, weigh
     u_norm = torch.linalg.vector_norm(update)
     trust = torch.where((w_norm > 0) & (u_norm > 0), w_norm / u_norm, torch.ones_like(w_norm))
     p.add_(update.mul_(trust), alpha=-lr)
-    return trust
 
 
 class LAMB(torch.optim.Optimizer):
@@ -71,24 +72,25 @@ class LAMB(torch.optim.Optimizer):
     family = 'invariant'
     needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     decoupled_wd = True  # wd is never in the gradient or the moments (it sits in u, see the module docstring)
+    shared = ('lr', 'betas')  # train.py's keys (optim.SHARED)
     hparams = {
         'lamb_bias_correction': True,  # Alg. 2's bias correction of m and v (pytorch-optimizer: off)
         'lamb_clamp': 0.0,  # clamp ||w|| at this value in the trust ratio (pytorch-optimizer: 10); 0 = off
     }
+    allowed = {'bias_correction': (True, False), 'clamp': '>= 0'}
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0, bias_correction=True,
                  clamp=0.0):
         # defaults: paper's BERT setting for betas and eps; wd 0 as pytorch-optimizer (the paper used 0.01)
-        if lr < 0 or eps < 0 or weight_decay < 0 or clamp < 0:
-            raise ValueError(f"invalid LAMB hyperparameters: lr={lr} eps={eps} wd={weight_decay} clamp={clamp}")
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         bias_correction=bias_correction, clamp=clamp)
+        optim.check(self, defaults)
         super().__init__(params, defaults)
 
-    @classmethod
-    def from_config(cls, groups, cfg):
-        return cls(groups, lr=cfg['learning_rate'], betas=(cfg.get('beta1', 0.9), cfg.get('beta2', 0.999)),
-                   bias_correction=cfg.get('lamb_bias_correction', True), clamp=cfg.get('lamb_clamp', 0.0))
+    def _init_state(self, p, group):
+        """Moments in the parameter's dtype (as torch.optim.AdamW)."""
+        return dict(step=0, exp_avg=torch.zeros_like(p, memory_format=torch.preserve_format),
+                    exp_avg_sq=torch.zeros_like(p, memory_format=torch.preserve_format))
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -101,15 +103,11 @@ class LAMB(torch.optim.Optimizer):
             for p in group['params']:
                 if p.grad is None:
                     continue
-                if p.grad.is_sparse:
-                    raise RuntimeError('LAMB does not support sparse gradients')
                 state = self.state[p]
-                if not state:  # lazy state, in the parameter's dtype (as torch.optim.AdamW)
-                    state['step'] = 0
-                    state['exp_avg'] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    state['exp_avg_sq'] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                if not state:
+                    state.update(self._init_state(p, group))
                 state['step'] += 1
-                lamb_update(p, p.grad, state['exp_avg'], state['exp_avg_sq'], state['step'], group['lr'],
-                            beta1, beta2, group['eps'], group['weight_decay'], group['bias_correction'],
-                            group['clamp'])
+                lamb_update_(p, p.grad, state['exp_avg'], state['exp_avg_sq'], state['step'], lr=group['lr'],
+                             beta1=beta1, beta2=beta2, eps=group['eps'], weight_decay=group['weight_decay'],
+                             bias_correction=group['bias_correction'], clamp=group['clamp'])
         return loss

@@ -1,10 +1,11 @@
 """
-Shared matrix functions for the Kronecker-factored preconditioners (Shampoo, SOAP): pure functions, tensors in,
-tensors out, no optimizer state.
+Shared matrix functions for the Kronecker-factored preconditioners (Shampoo, SOAP, SPlus): pure functions, tensors
+in, tensors out, no optimizer state.
 
     eigh(A)                       -> (lam, Q)   A = Q diag(lam) Q^T, lam ascending; robust to eigh failures
     inverse_root(A, p, eps)       -> A^(-1/p)   from eigh, eigenvalues clamped at 0, then + eps
-    eigenbasis(A)                 -> Q          eigenvectors, columns sorted by descending eigenvalue
+    eigenbasis(A, eps=0)          -> Q          eigenvectors of A + eps I as columns, by descending eigenvalue
+                                                (descending=False: ascending)
     refresh_eigenbasis(A, Q)      -> (Q', order)  one power iteration + QR, re-sorted by estimated eigenvalue
     project(G, QL, QR)            -> QL^T G QR  (either side may be None: that side is left alone)
     project_back(G, QL, QR)       -> QL G QR^T
@@ -64,7 +65,8 @@ def eigh(A):
             if out is not None:
                 out = (out[0] - j * scale, out[1])
         if out is None:
-            raise RuntimeError(f'eigh failed on a finite {tuple(A.shape)} matrix even in float64 with jitter')
+            raise torch.linalg.LinAlgError(f'eigh failed on a finite {tuple(A.shape)} matrix even in float64 '
+                                           f'with jitter')
     lam, Q = out
     return lam.to(dtype), Q.to(dtype)
 
@@ -80,11 +82,14 @@ def inverse_root(A, p, eps):
     return ((Q * lam) @ Q.T).to(A.dtype)  # (n, n); Q * lam scales column j by lam_j
 
 
-def eigenbasis(A):
-    """Eigenvectors of a symmetric A (n, n) as columns, sorted by descending eigenvalue (the official SOAP flips
-    eigh's ascending order), in A's dtype."""
+def eigenbasis(A, eps=0.0, descending=True):
+    """Eigenvectors of the symmetric A + eps I (n, n) as columns, in A's dtype: sorted by descending eigenvalue
+    (SOAP: the official code flips eigh's ascending order) or, with descending=False, ascending as eigh returns
+    them (SPlus Algorithm 2). Raises torch.linalg.LinAlgError only when eigh fails even in float64 with jitter."""
+    if eps:
+        A = A + eps * torch.eye(A.shape[0], device=A.device, dtype=A.dtype)
     _, Q = eigh(A.to(_work_dtype(A)))
-    return Q.flip(1).to(A.dtype)
+    return (Q.flip(1) if descending else Q).to(A.dtype)
 
 
 def refresh_eigenbasis(A, Q):

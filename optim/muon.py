@@ -48,6 +48,8 @@ import math
 
 import torch
 
+import optim
+
 NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)  # the blog's quintic
 
 
@@ -76,22 +78,22 @@ def update_scale(shape, scale='original'):
     raise ValueError(f"muon_scale '{scale}': use 'original' or 'match_rms_adamw'")
 
 
-def muon_update_(p, grad, buf, *, lr, weight_decay, momentum, nesterov, ns_steps, ns_dtype, scale):
-    """One Muon step of the 2-D param p (fan_out, fan_in) in place; buf is its momentum buffer."""
-    buf.lerp_(grad, 1 - momentum)
-    U = grad.lerp(buf, momentum) if nesterov else buf  # a new tensor: p.grad is not touched
+def muon_update_(p, grad, momentum_buffer, *, lr, weight_decay, momentum, nesterov, ns_steps, ns_dtype, scale):
+    """One Muon step of the 2-D param p (fan_out, fan_in) in place; momentum_buffer: its B, same shape."""
+    momentum_buffer.lerp_(grad, 1 - momentum)
+    U = grad.lerp(momentum_buffer, momentum) if nesterov else momentum_buffer  # a new tensor: p.grad is not touched
     O = zeropower_via_newtonschulz5(U, ns_steps, ns_dtype)
     p.mul_(1 - lr * weight_decay)
     p.add_(O.to(p.dtype), alpha=-lr * update_scale(p.shape, scale))
 
 
-def adamw_update_(p, grad, m, v, step, *, lr, betas, eps, weight_decay):
-    """One AdamW step of p in place (official adam_update); step is 1-based."""
+def adamw_update_(p, grad, exp_avg, exp_avg_sq, step, *, lr, betas, eps, weight_decay):
+    """One AdamW step of p in place (official adam_update), for the roles Muon does not update; step: 1-based int."""
     b1, b2 = betas
-    m.lerp_(grad, 1 - b1)
-    v.lerp_(grad.square(), 1 - b2)
-    m_hat = m / (1 - b1 ** step)
-    v_hat = v / (1 - b2 ** step)
+    exp_avg.lerp_(grad, 1 - b1)
+    exp_avg_sq.lerp_(grad.square(), 1 - b2)
+    m_hat = exp_avg / (1 - b1 ** step)
+    v_hat = exp_avg_sq / (1 - b2 ** step)
     p.mul_(1 - lr * weight_decay)
     p.add_(m_hat / (v_hat.sqrt() + eps), alpha=-lr)
 
@@ -109,6 +111,7 @@ class Muon(torch.optim.Optimizer):
     needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     role_family = {'embedding': 'adam', 'readout': 'adam', 'vector': 'adam'}
     decoupled_wd = True
+    shared = ('lr', 'betas')  # train.py's keys (optim.SHARED): betas of the AdamW roles
     hparams = {
         'muon_momentum': 0.95,  # mu (official)
         'muon_nesterov': True,  # official
@@ -117,23 +120,27 @@ class Muon(torch.optim.Optimizer):
         'muon_scale': 'original',  # original: sqrt(max(1, fan_out/fan_in)) | match_rms_adamw: 0.2 sqrt(max)
         'muon_adam_lr_ratio': 0.015,  # AdamW roles: lr x this (official 3e-4 / 0.02)
     }
+    allowed = {'momentum': '[0, 1)', 'nesterov': (True, False), 'ns_steps': '>= 0',
+               'ns_dtype': ('auto', 'bfloat16', 'float16', 'float32', 'float64'),
+               'scale': ('original', 'match_rms_adamw'), 'adam_lr_ratio': '>= 0'}
 
     def __init__(self, params, lr=0.02, weight_decay=0.0, momentum=0.95, nesterov=True, ns_steps=5,
                  ns_dtype='auto', scale='original', adam_lr_ratio=0.015, betas=(0.9, 0.95), eps=1e-10):
-        update_scale((1, 1), scale)  # fail early on a bad name
         defaults = dict(lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov, ns_steps=ns_steps,
-                        ns_dtype=ns_dtype, scale=scale, adam_lr_ratio=adam_lr_ratio, betas=betas, eps=eps)
+                        ns_dtype=ns_dtype, scale=scale, adam_lr_ratio=adam_lr_ratio, betas=tuple(betas), eps=eps)
+        optim.check(self, defaults)
         super().__init__(params, defaults)
-
-    @classmethod
-    def from_config(cls, groups, cfg):
-        own = {k[len('muon_'):]: cfg.get(k, v) for k, v in cls.hparams.items()}
-        return cls(groups, lr=cfg['learning_rate'], betas=(cfg.get('beta1', 0.9), cfg.get('beta2', 0.95)), **own)
 
     @staticmethod
     def uses_muon(group, p):
         """Muon for 2-D params of hidden groups (or groups without a role); AdamW for all others."""
         return group.get('role', 'hidden') == 'hidden' and p.ndim == 2
+
+    def _init_state(self, p, group):
+        """Muon's momentum buffer, or AdamW's moments, in the parameter's dtype."""
+        if self.uses_muon(group, p):
+            return dict(step=0, momentum_buffer=torch.zeros_like(p))
+        return dict(step=0, exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -146,17 +153,15 @@ class Muon(torch.optim.Optimizer):
                 if p.grad is None:
                     continue
                 state = self.state[p]
+                if not state:
+                    state.update(self._init_state(p, group))
+                state['step'] += 1
                 if self.uses_muon(group, p):
-                    if not state:
-                        state['momentum_buffer'] = torch.zeros_like(p)
                     muon_update_(p, p.grad, state['momentum_buffer'], lr=group['lr'],
                                  weight_decay=group['weight_decay'], momentum=group['momentum'],
                                  nesterov=group['nesterov'], ns_steps=group['ns_steps'],
                                  ns_dtype=ns_dtype_for(group['ns_dtype'], p), scale=group['scale'])
                 else:
-                    if not state:
-                        state.update(step=0, exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
-                    state['step'] += 1
                     adamw_update_(p, p.grad, state['exp_avg'], state['exp_avg_sq'], state['step'],
                                   lr=group['lr'] * group['adam_lr_ratio'], betas=group['betas'], eps=group['eps'],
                                   weight_decay=group['weight_decay'])

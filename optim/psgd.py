@@ -48,10 +48,13 @@ Family `adam`: like Adam, the preconditioned update is invariant to the scale of
 whitens it) and its RMS is O(1) (clipped at 1.1), so muP's LR exponents are Adam's (1/fan_in for hidden/readout).
 """
 
+import functools
 import hashlib
 import math
 
 import torch
+
+import optim
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -179,6 +182,25 @@ def noise_seed(seed, key, index):
     return int.from_bytes(digest, 'little') >> 1
 
 
+def psgd_update_(p, grad, momentum, Q, step, *, lr, beta1, weight_decay, precond_lr, noise, balance,
+                 momentum_into_precond_update):
+    """One PSGD-Kron step on one tensor, in place on p, momentum and the factors Q. momentum: the merged shape of
+    p; Q: one factor per merged dim; step: 1-based int. noise: None when the preconditioner is not updated at this
+    step, else a function sample -> V ~ N(0, I) like sample; balance: rebalance the factors before that update."""
+    g = grad.reshape(momentum.shape)
+    momentum.lerp_(g, 1 - beta1)  # m <- b1 m + (1 - b1) g
+    m_hat = momentum.to(Q[0].dtype) / (1 - beta1 ** step)
+    if noise is not None:
+        if balance:
+            balance_(Q)
+        sample = m_hat if momentum_into_precond_update else g.to(Q[0].dtype)
+        update_preconditioner_(Q, sample, noise(sample), precond_lr)
+    u = clip_rms_(precondition(Q, m_hat)).reshape(p.shape)
+    if weight_decay != 0 and p.dim() >= 2:
+        u.add_(p, alpha=weight_decay)  # decoupled: p <- p - lr * wd * p
+    p.add_(u.to(p.dtype), alpha=-lr)
+
+
 # ----------------------------------------------------------------------------------------------------------------
 
 class PSGDKron(torch.optim.Optimizer):
@@ -186,6 +208,7 @@ class PSGDKron(torch.optim.Optimizer):
     family = 'adam'
     needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     decoupled_wd = True
+    shared = ('lr', 'beta1')  # train.py's keys (optim.SHARED)
     hparams = {
         'psgd_precond_lr': 0.1,  # step size of the preconditioner fit
         'psgd_precond_init_scale': 1.0,  # Q = scale * I at the start
@@ -201,12 +224,17 @@ class PSGDKron(torch.optim.Optimizer):
         'psgd_balance_every': 100,  # rebalance the factors' norms every this many preconditioner updates
         'psgd_seed': 0,  # seed of the optimizer's own generator for V (identical on every rank)
     }
+    allowed = {'precond_lr': '>= 0', 'precond_init_scale': '> 0', 'precond_update_prob': '[0, 1]',
+               'precond_update_prob_min': '[0, 1]', 'precond_update_prob_decay': '>= 0',
+               'precond_update_prob_flat_start': '>= 0', 'max_size_triangular': '>= 0', 'min_ndim_triangular': '>= 0',
+               'memory_save_mode': ('', 'one_diag', 'smart_one_diag', 'all_diag'),
+               'momentum_into_precond_update': (True, False), 'merge_dims': (True, False), 'balance_every': '>= 1'}
 
-    def __init__(self, params, lr=3e-4, b1=0.9, weight_decay=0.0, precond_lr=0.1, precond_init_scale=1.0,
+    def __init__(self, params, lr=3e-4, beta1=0.9, weight_decay=0.0, precond_lr=0.1, precond_init_scale=1.0,
                  precond_update_prob=1.0, precond_update_prob_min=0.03, precond_update_prob_decay=0.001,
                  precond_update_prob_flat_start=500, max_size_triangular=8192, min_ndim_triangular=2,
                  memory_save_mode='', momentum_into_precond_update=True, merge_dims=True, balance_every=100, seed=0):
-        defaults = dict(lr=lr, b1=b1, weight_decay=weight_decay, precond_lr=precond_lr,
+        defaults = dict(lr=lr, beta1=beta1, weight_decay=weight_decay, precond_lr=precond_lr,
                         precond_init_scale=precond_init_scale, precond_update_prob=precond_update_prob,
                         precond_update_prob_min=precond_update_prob_min,
                         precond_update_prob_decay=precond_update_prob_decay,
@@ -215,13 +243,9 @@ class PSGDKron(torch.optim.Optimizer):
                         memory_save_mode=memory_save_mode or '',
                         momentum_into_precond_update=momentum_into_precond_update, merge_dims=merge_dims,
                         balance_every=balance_every, seed=seed)
+        optim.check(self, defaults)
         super().__init__(params, defaults)
         self._generators = {}  # device -> torch.Generator; its seed is set before each draw, so it holds no state
-
-    @classmethod
-    def from_config(cls, groups, cfg):
-        own = {k[len('psgd_'):]: cfg.get(k, v) for k, v in cls.hparams.items()}
-        return cls(groups, lr=cfg['learning_rate'], b1=cfg.get('beta1', 0.9), **own)
 
     def noise(self, like, key, index, seed):
         """V ~ N(0, I) shaped like `like`, from the optimizer's generator seeded by (seed, key, index)."""
@@ -231,6 +255,8 @@ class PSGDKron(torch.optim.Optimizer):
         return torch.randn(like.shape, generator=gen, dtype=like.dtype, device=like.device)
 
     def _init_state(self, p, group):
+        """Q = scale * I per merged dim (float32 or better, kron_torch), momentum in the parameter's dtype, and the
+        preconditioner-update counters."""
         shape = merged_shape(p.shape, group['merge_dims'])
         dtype = torch.promote_types(p.dtype, torch.float32)  # kron_torch: float32 preconditioners
         diag = diagonal_dims(shape, group['max_size_triangular'], group['min_ndim_triangular'],
@@ -242,8 +268,9 @@ class PSGDKron(torch.optim.Optimizer):
                     momentum=torch.zeros(shape, dtype=p.dtype, device=p.device))
 
     def _due(self, state, group):
-        """kron_torch's deterministic schedule: update once the steps since the last update reach 1 / p(t)."""
-        prob = update_probability(state['step'], group['precond_update_prob'], group['precond_update_prob_min'],
+        """kron_torch's deterministic schedule: update once the steps since the last update reach 1 / p(t), with
+        t the 0-based step (kron_torch's _prob_step)."""
+        prob = update_probability(state['step'] - 1, group['precond_update_prob'], group['precond_update_prob_min'],
                                   group['precond_update_prob_decay'], group['precond_update_prob_flat_start'])
         state['update_counter'] += 1
         if prob <= 0 or state['update_counter'] < 1 / prob:
@@ -258,30 +285,22 @@ class PSGDKron(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            lr, b1, wd = group['lr'], group['b1'], group['weight_decay']
-            names = group.get('names')
+            names = group.get('names')  # parameterization.py's groups name their params; else the index is the key
             for idx, p in enumerate(group['params']):
                 if p.grad is None:
                     continue
                 state = self.state[p]
                 if not state:
                     state.update(self._init_state(p, group))
-                m, Q = state['momentum'], state['Q']
-                g = p.grad.reshape(m.shape)
-                due = self._due(state, group)  # uses the 0-based step, as kron_torch's _prob_step
                 state['step'] += 1
-                m.lerp_(g, 1 - b1)  # m <- b1 m + (1 - b1) g
-                m_hat = m.to(Q[0].dtype) / (1 - b1 ** state['step'])
-                if due:
-                    if len(Q) > 1 and state['precond_updates'] % group['balance_every'] == group['balance_every'] - 1:
-                        balance_(Q)
-                    sample = m_hat if group['momentum_into_precond_update'] else g.to(Q[0].dtype)
-                    key = names[idx] if names is not None else idx
-                    V = self.noise(sample, key, state['precond_updates'], group['seed'])
-                    update_preconditioner_(Q, sample, V, group['precond_lr'])
+                noise, balance = None, False
+                if self._due(state, group):
+                    key, index = names[idx] if names is not None else idx, state['precond_updates']
+                    noise = functools.partial(self.noise, key=key, index=index, seed=group['seed'])
+                    balance = len(state['Q']) > 1 and index % group['balance_every'] == group['balance_every'] - 1
                     state['precond_updates'] += 1
-                u = clip_rms_(precondition(Q, m_hat)).reshape(p.shape)
-                if wd != 0 and p.dim() >= 2:
-                    u.add_(p, alpha=wd)  # decoupled: p <- p - lr * wd * p
-                p.add_(u.to(p.dtype), alpha=-lr)
+                psgd_update_(p, p.grad, state['momentum'], state['Q'], state['step'], lr=group['lr'],
+                             beta1=group['beta1'], weight_decay=group['weight_decay'], precond_lr=group['precond_lr'],
+                             noise=noise, balance=balance,
+                             momentum_into_precond_update=group['momentum_into_precond_update'])
         return loss

@@ -43,10 +43,14 @@ import warnings
 
 import torch
 
+import optim
 
-def schedulefree_adamw_update(y, grad, z, exp_avg_sq, lr, ckp1, beta1, beta2, bias_correction2, eps, weight_decay):
+
+def schedulefree_adamw_update_(y, grad, z, exp_avg_sq, *, lr, ckp1, beta1, beta2, bias_correction2, eps,
+                                weight_decay):
     """One Schedule-Free AdamW step on one tensor, in place. y (the parameter), grad, z, exp_avg_sq: same shape.
-    lr: this step's (warmed-up) LR; ckp1: the averaging weight c of the new z in x."""
+    lr: this step's (warmed-up) LR; ckp1: the averaging weight c of the new z in x; bias_correction2: 1 - b2^(k+1)
+    (the step index k lives in the param group: one per group, as officially)."""
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
     denom = exp_avg_sq.div(bias_correction2).sqrt_().add_(eps)
     g_hat = grad / denom
@@ -62,33 +66,35 @@ class ScheduleFreeAdamW(torch.optim.Optimizer):
     """Schedule-Free AdamW: parameters hold y while training; eval() swaps in the average x, train() restores y."""
     family = 'adam'
     decoupled_wd = True
+    shared = ('lr', 'betas')  # train.py's keys (optim.SHARED)
     hparams = {
         'schedulefree_adamw_warmup_steps': 0,  # the optimizer's own linear warmup (use it instead of warmup_iters)
         'schedulefree_adamw_r': 0.0,  # polynomial weighting (k+1)^r of the average
         'schedulefree_adamw_weight_lr_power': 2.0,  # average weights ~ lr_max^power (warmup steps weigh less)
     }
+    allowed = {'beta1': '(0, 1)', 'warmup_steps': '>= 0'}  # beta1 > 0: x is recovered through 1/beta1
 
     def __init__(self, params, lr=2.5e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, warmup_steps=0, r=0.0,
                  weight_lr_power=2.0):
-        if not (0.0 < betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
-            raise ValueError(f"Schedule-Free AdamW needs 0 < beta1 < 1 (x is recovered through 1/beta1) and "
-                             f"0 <= beta2 < 1, got {betas}")
-        if lr < 0 or eps < 0 or weight_decay < 0 or warmup_steps < 0:
-            raise ValueError(f"invalid hyperparameters: lr={lr} eps={eps} wd={weight_decay} warmup={warmup_steps}")
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, warmup_steps=warmup_steps,
-                        r=r, weight_lr_power=weight_lr_power,
-                        k=0, lr_max=-1.0, weight_sum=0.0, scheduled_lr=0.0, train_mode=True)
+                        r=r, weight_lr_power=weight_lr_power)
+        optim.check(self, defaults)
+        defaults.update(k=0, lr_max=-1.0, weight_sum=0.0, scheduled_lr=0.0, train_mode=True)  # per-group state
         super().__init__(params, defaults)
 
-    @classmethod
-    def from_config(cls, groups, cfg):
+    @staticmethod
+    def check_config(cfg):
+        """train.py multiplies group['lr'] by its schedule before every step: a decay would still act on lr_k.
+        Callers that train at one constant LR (coord_check.py) have no schedule keys."""
         if cfg.get('lr_schedule', 'constant') != 'constant' or cfg.get('warmup_iters', 0) > 0:
             warnings.warn("schedulefree_adamw is meant with lr_schedule='constant', warmup_iters=0 and its own "
                           "schedulefree_adamw_warmup_steps: train.py's schedule still multiplies its LR")
-        return cls(groups, lr=cfg['learning_rate'], betas=(cfg.get('beta1', 0.9), cfg.get('beta2', 0.999)),
-                   warmup_steps=cfg.get('schedulefree_adamw_warmup_steps', 0),
-                   r=cfg.get('schedulefree_adamw_r', 0.0),
-                   weight_lr_power=cfg.get('schedulefree_adamw_weight_lr_power', 2.0))
+
+    def _init_state(self, p, group):
+        """z starts at y (= x); the second moment in the parameter's dtype. No per-tensor step: the step index k
+        lives in the param group, as officially."""
+        return dict(z=p.detach().clone(memory_format=torch.preserve_format),
+                    exp_avg_sq=torch.zeros_like(p, memory_format=torch.preserve_format))
 
     @torch.no_grad()
     def eval(self):
@@ -144,10 +150,10 @@ class ScheduleFreeAdamW(torch.optim.Optimizer):
                 if p.grad is None:
                     continue
                 state = self.state[p]
-                if 'z' not in state:  # lazy state in the parameter's dtype, z starts at y (= x)
-                    state['z'] = p.detach().clone(memory_format=torch.preserve_format)
-                    state['exp_avg_sq'] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                schedulefree_adamw_update(p, p.grad, state['z'], state['exp_avg_sq'], lr, ckp1, beta1, beta2,
-                                          bias_correction2, group['eps'], group['weight_decay'])
+                if not state:
+                    state.update(self._init_state(p, group))
+                schedulefree_adamw_update_(p, p.grad, state['z'], state['exp_avg_sq'], lr=lr, ckp1=ckp1, beta1=beta1,
+                                           beta2=beta2, bias_correction2=bias_correction2, eps=group['eps'],
+                                           weight_decay=group['weight_decay'])
             group['k'] = k + 1
         return loss

@@ -9,15 +9,9 @@ Weight decay is L2 (added to the gradient), so decoupled_wd is False.
 
 import torch
 
-import optim
-
 
 class SGD(torch.optim.SGD):
     family = 'sgd'
     decoupled_wd = False
-
-    @classmethod
-    def from_config(cls, groups, cfg):
-        return cls(groups, lr=cfg['learning_rate'], momentum=cfg.get('momentum', 0.9),
-                   nesterov=cfg.get('nesterov', False) and cfg.get('momentum', 0.9) > 0,
-                   fused=optim.uses_fused(groups, cfg) or None)
+    shared = ('lr', 'momentum', 'nesterov', 'fused')  # train.py's keys (optim.SHARED)
+    hparams = {}

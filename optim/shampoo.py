@@ -7,7 +7,7 @@ tests/test_optim_shampoo.py.
 
 For a matrix parameter W (m, n) with gradient G at step t (1-based):
 
-    L <- b_s L + (1 - b_s) G G^T,   R <- b_s R + (1 - b_s) G^T G     b_s = shampoo_beta2; b_s = 1: L <- L + G G^T
+    L <- b_s L + (1 - b_s) G G^T,   R <- b_s R + (1 - b_s) G^T G     b_s = shampoo_factor_beta; 1: L <- L + G G^T
     v <- b2 v + (1 - b2) G^2                                       grafting (Adam) second moment, raw gradient
     every `shampoo_precond_every` steps (and at t = start):        (Gupta Alg. 1 with the root amortised, DSH)
         L^-1/4 = Q diag((max(lam, 0) + eps_s)^-1/4) Q^T  from eigh(L / (1 - b_s^t))   (bias correction if b_s < 1)
@@ -37,7 +37,7 @@ Paper / DSH / this file:
   merge_dims, eigendecomposition root (no coupled Newton).
 
 Defaults: lr 1e-3, betas (0.9, 0.999), graft eps 1e-8 (DSH README's AdamW-replacement example with
-AdamGraftingConfig(beta2=0.999, epsilon=1e-8)); shampoo_beta2 1.0, shampoo_eps 1e-12, max_dim 1024 (DSH
+AdamGraftingConfig(beta2=0.999, epsilon=1e-8)); shampoo_factor_beta 1.0, shampoo_root_eps 1e-12, max_dim 1024 (DSH
 constructor defaults); precond_every 10 (DSH default is 1; the README uses 100 -- 10 amortises eigh at this scale);
 weight_decay 0 (DSH default). State in the param dtype; eigh in at least float32.
 
@@ -48,16 +48,9 @@ invariant to the gradient scale (up to eps), but the identity fallback for vecto
 
 import torch
 
+import optim
 from optim import matrix
 
-HPARAMS = {
-    'shampoo_beta2': 1.0,  # factor EMA; 1.0 = plain sums (AdaGrad style, DSH default)
-    'shampoo_eps': 1e-12,  # added to the (clamped) eigenvalues before the -1/4 power (DSH epsilon)
-    'shampoo_precond_every': 10,  # steps between inverse-root recomputations (DSH precondition_frequency)
-    'shampoo_start_precond': -1,  # first step using Shampoo; before it the graft direction alone; -1 -> precond_every
-    'shampoo_max_dim': 1024,  # sides longer than this are not preconditioned (DSH max_preconditioner_dim)
-    'shampoo_graft': 'adam',  # 'adam' (DSH AdamGraftingConfig, beta2 and eps of the group) | 'none'
-}
 GRAFTS = ('adam', 'none')
 
 
@@ -66,52 +59,41 @@ def _root_due(t, every, start):
     return (t % every == 0 and t > start) or t == start
 
 
-def shampoo_step(p, grad, state, *, lr, beta1, beta2, eps, weight_decay, shampoo_beta2, shampoo_eps,
-                 precond_every, start_precond, max_dim, graft):
-    """One Shampoo step for parameter p (in place) with gradient grad; state is p's (lazily filled) state dict."""
-    assert graft in GRAFTS, f"shampoo_graft must be one of {GRAFTS}, got '{graft}'"
+def shampoo_update_(p, grad, state, step, *, lr, beta1, beta2, eps, weight_decay, factor_beta, root_eps,
+                    precond_every, start_precond, graft):
+    """One Shampoo step for parameter p (in place) with gradient grad. state: p's state (Shampoo._init_state):
+    'exp_avg' (M), 'exp_avg_sq' (v, with graft='adam') shaped like the (m, n) or (n,) view of p, and per
+    preconditioned side 'L' / 'R' (factor) and 'L_root' / 'R_root' (its -1/4 root). step: 1-based int."""
     start = precond_every if start_precond < 0 else start_precond
     shape2 = (p.shape[0], -1) if p.dim() >= 2 else (-1,)  # matrices (and views of higher-order tensors), or vectors
     w, g = p.view(shape2), grad.reshape(shape2)
-    if not state:
-        state['step'] = 0
-        state['exp_avg'] = torch.zeros_like(g)  # M, the filtered gradient
-        if graft == 'adam':
-            state['exp_avg_sq'] = torch.zeros_like(g)  # v, the grafting second moment
-        if g.dim() == 2:
-            for side, dim in (('L', g.shape[0]), ('R', g.shape[1])):
-                if dim <= max_dim:
-                    state[side] = torch.zeros(dim, dim, dtype=g.dtype, device=g.device)  # factor
-                    state[side + '_root'] = torch.eye(dim, dtype=g.dtype, device=g.device)  # factor^-1/4
-    state['step'] += 1
-    t = state['step']
     sides = [s for s in ('L', 'R') if s in state]
 
     # statistics from the raw gradient (DSH updates them before the filtered gradient)
     for side in sides:
         outer = g @ g.T if side == 'L' else g.T @ g  # (m, m) or (n, n)
-        if shampoo_beta2 == 1.0:
+        if factor_beta == 1.0:
             state[side].add_(outer)
         else:
-            state[side].mul_(shampoo_beta2).add_(outer, alpha=1 - shampoo_beta2)
+            state[side].mul_(factor_beta).add_(outer, alpha=1 - factor_beta)
     if graft == 'adam':
         state['exp_avg_sq'].mul_(beta2).addcmul_(g, g, value=1 - beta2)
-    if sides and _root_due(t, precond_every, start):
-        bc_s = 1 - shampoo_beta2 ** t if shampoo_beta2 < 1 else 1.0
+    if sides and _root_due(step, precond_every, start):
+        bc_s = 1 - factor_beta ** step if factor_beta < 1 else 1.0
         for side in sides:
-            state[side + '_root'] = matrix.inverse_root(state[side] / bc_s, 4, shampoo_eps)
+            state[side + '_root'] = matrix.inverse_root(state[side] / bc_s, 4, root_eps)
 
     # filtered gradient with bias correction (DSH betas[0]); beta1 = 0 -> the raw gradient
     m = state['exp_avg'].lerp_(g, 1 - beta1)
-    m_hat = m / (1 - beta1 ** t)
+    m_hat = m / (1 - beta1 ** step)
 
     # the grafting direction, then the Shampoo direction rescaled to its norm
     if graft == 'adam':
-        denom = (state['exp_avg_sq'] / (1 - beta2 ** t)).sqrt_().add_(eps)
+        denom = (state['exp_avg_sq'] / (1 - beta2 ** step)).sqrt_().add_(eps)
         direction = m_hat / denom
     else:
         direction = m_hat
-    if sides and t >= start:
+    if sides and step >= start:
         d = matrix.project_back(m_hat, state.get('L_root'), state.get('R_root'))  # L^-1/4 M^ R^-1/4 (symmetric)
         if graft == 'adam':
             d.mul_(direction.norm() / (d.norm() + 1e-16))
@@ -126,23 +108,39 @@ class Shampoo(torch.optim.Optimizer):
     family = 'adam'
     needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     decoupled_wd = True
-    hparams = HPARAMS
+    shared = ('lr', 'betas')  # train.py's keys (optim.SHARED): beta1 filters the gradient, beta2 is the graft's
+    hparams = {
+        'shampoo_factor_beta': 1.0,  # factor EMA; 1.0 = plain sums (AdaGrad style, DSH default betas[1])
+        'shampoo_root_eps': 1e-12,  # added to the (clamped) eigenvalues before the -1/4 power (DSH epsilon)
+        'shampoo_precond_every': 10,  # steps between inverse-root recomputations (DSH precondition_frequency)
+        'shampoo_start_precond': -1,  # first Shampoo step; before it the graft direction alone; -1 -> precond_every
+        'shampoo_max_dim': 1024,  # sides longer than this are not preconditioned (DSH max_preconditioner_dim)
+        'shampoo_graft': 'adam',  # 'adam' (DSH AdamGraftingConfig, beta2 and eps of the group) | 'none'
+    }
+    allowed = {'factor_beta': '(0, 1]', 'root_eps': '>= 0', 'precond_every': '>= 1', 'max_dim': '>= 0',
+               'graft': GRAFTS}
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, shampoo_beta2=1.0,
-                 shampoo_eps=1e-12, precond_every=10, start_precond=-1, max_dim=1024, graft='adam'):
-        assert graft in GRAFTS, f"shampoo_graft must be one of {GRAFTS}, got '{graft}'"
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, shampoo_beta2=shampoo_beta2,
-                        shampoo_eps=shampoo_eps, precond_every=precond_every, start_precond=start_precond,
-                        max_dim=max_dim, graft=graft)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, factor_beta=1.0,
+                 root_eps=1e-12, precond_every=10, start_precond=-1, max_dim=1024, graft='adam'):
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, factor_beta=factor_beta,
+                        root_eps=root_eps, precond_every=precond_every, start_precond=start_precond, max_dim=max_dim,
+                        graft=graft)
+        optim.check(self, defaults)
         super().__init__(params, defaults)
 
-    @classmethod
-    def from_config(cls, groups, cfg):
-        h = {k: cfg.get(k, v) for k, v in HPARAMS.items()}
-        return cls(groups, lr=cfg['learning_rate'], betas=(cfg.get('beta1', 0.9), cfg.get('beta2', 0.999)),
-                   shampoo_beta2=h['shampoo_beta2'], shampoo_eps=h['shampoo_eps'],
-                   precond_every=h['shampoo_precond_every'], start_precond=h['shampoo_start_precond'],
-                   max_dim=h['shampoo_max_dim'], graft=h['shampoo_graft'])
+    def _init_state(self, p, group):
+        """M (and the graft's v) like the (m, n) or (n,) view of p; factors (zero) and roots (identity) for the
+        sides no longer than max_dim, in p's dtype."""
+        g = p.view((p.shape[0], -1) if p.dim() >= 2 else (-1,))
+        state = dict(step=0, exp_avg=torch.zeros_like(g))  # M, the filtered gradient
+        if group['graft'] == 'adam':
+            state['exp_avg_sq'] = torch.zeros_like(g)  # v, the grafting second moment
+        if g.dim() == 2:
+            for side, dim in (('L', g.shape[0]), ('R', g.shape[1])):
+                if dim <= group['max_dim']:
+                    state[side] = torch.zeros(dim, dim, dtype=g.dtype, device=g.device)  # factor
+                    state[side + '_root'] = torch.eye(dim, dtype=g.dtype, device=g.device)  # factor^-1/4
+        return state
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -155,10 +153,13 @@ class Shampoo(torch.optim.Optimizer):
             for p in group['params']:
                 if p.grad is None:
                     continue
-                if p.grad.is_sparse:
-                    raise RuntimeError('Shampoo does not support sparse gradients')
-                shampoo_step(p, p.grad, self.state[p], lr=group['lr'], beta1=beta1, beta2=beta2, eps=group['eps'],
-                             weight_decay=group['weight_decay'], shampoo_beta2=group['shampoo_beta2'],
-                             shampoo_eps=group['shampoo_eps'], precond_every=group['precond_every'],
-                             start_precond=group['start_precond'], max_dim=group['max_dim'], graft=group['graft'])
+                state = self.state[p]
+                if not state:
+                    state.update(self._init_state(p, group))
+                state['step'] += 1
+                shampoo_update_(p, p.grad, state, state['step'], lr=group['lr'], beta1=beta1, beta2=beta2,
+                                eps=group['eps'], weight_decay=group['weight_decay'],
+                                factor_beta=group['factor_beta'], root_eps=group['root_eps'],
+                                precond_every=group['precond_every'], start_precond=group['start_precond'],
+                                graft=group['graft'])
         return loss

@@ -46,15 +46,8 @@ import math
 
 import torch
 
+import optim
 from optim import matrix
-
-HPARAMS = {
-    'soap_shampoo_beta': -1.0,  # EMA of the Kronecker factors; < 0 -> beta2 (official)
-    'soap_precond_every': 10,  # Adam steps between eigenbasis refreshes (official precondition_frequency)
-    'soap_max_dim': 10000,  # sides larger than this stay unrotated (official max_precond_dim)
-    'soap_skip_first': True,  # official: the first step only initialises the statistics and basis
-}
-
 
 def _accumulate(state, g, shampoo_beta):
     """L <- lerp(L, G G^T, 1 - b_s), R <- lerp(R, G^T G, 1 - b_s) for the sides that are rotated."""
@@ -62,21 +55,6 @@ def _accumulate(state, g, shampoo_beta):
         state['GG_L'].lerp_(g @ g.T, 1 - shampoo_beta)  # (m, m)
     if 'GG_R' in state:
         state['GG_R'].lerp_(g.T @ g, 1 - shampoo_beta)  # (n, n)
-
-
-def _init_state(state, g, shampoo_beta, max_dim):
-    """Zero moments; for a matrix, factors from the first gradient and their eigenbases (descending)."""
-    state['step'] = 0  # Adam steps taken (the skipped first call does not count, as in the official code)
-    state['exp_avg'] = torch.zeros_like(g)  # M~, in the rotated basis
-    state['exp_avg_sq'] = torch.zeros_like(g)  # V, in the rotated basis
-    if g.dim() == 2:
-        for side, dim in (('L', g.shape[0]), ('R', g.shape[1])):
-            if dim <= max_dim:
-                state['GG_' + side] = torch.zeros(dim, dim, dtype=g.dtype, device=g.device)
-        _accumulate(state, g, shampoo_beta)
-        for side in ('L', 'R'):
-            if 'GG_' + side in state:
-                state['Q_' + side] = matrix.eigenbasis(state['GG_' + side])
 
 
 def _refresh(state):
@@ -92,35 +70,30 @@ def _refresh(state):
     state['exp_avg'] = matrix.project(m, state.get('Q_L'), state.get('Q_R'))
 
 
-def soap_step(p, grad, state, *, lr, beta1, beta2, eps, weight_decay, shampoo_beta, precond_every, max_dim,
-              skip_first):
-    """One SOAP step for parameter p (in place) with gradient grad; state is p's (lazily filled) state dict."""
+def soap_update_(p, grad, state, step, *, lr, beta1, beta2, eps, weight_decay, shampoo_beta, precond_every,
+                 skip_first):
+    """One SOAP step for parameter p (in place) with gradient grad. state: p's state (SOAP._init_state): M~, V in
+    the rotated basis, and per rotated side its factor 'GG_L' / 'GG_R' and basis 'Q_L' / 'Q_R'. step: 1-based
+    count of Adam steps (a skipped first call does not count)."""
     shape2 = (p.shape[0], -1) if p.dim() >= 2 else (-1,)  # matrices (and views of higher-order tensors), or vectors
     w, g = p.view(shape2), grad.reshape(shape2)
     shampoo_beta = beta2 if shampoo_beta < 0 else shampoo_beta
-    first = 'exp_avg' not in state
-    if first:
-        _init_state(state, g, shampoo_beta, max_dim)
-        if skip_first:
-            return
     QL, QR = state.get('Q_L'), state.get('Q_R')
 
     # Adam in the rotated basis (Alg. 3)
-    state['step'] += 1
-    t = state['step']
     g_rot = matrix.project(g, QL, QR)  # Q_L^T G Q_R, (m, n)
     m, v = state['exp_avg'], state['exp_avg_sq']
     m.mul_(beta1).add_(g_rot, alpha=1 - beta1)
     v.mul_(beta2).addcmul_(g_rot, g_rot, value=1 - beta2)
-    step_size = lr * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+    step_size = lr * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
     n = matrix.project_back(m / (v.sqrt() + eps), QL, QR)  # Q_L (M~ / (sqrt V + eps)) Q_R^T
     w.add_(n, alpha=-step_size)
     w.add_(w, alpha=-lr * weight_decay)  # decoupled decay of the updated weight (official order)
 
-    # statistics and eigenbasis, after the step (the first gradient is already in the factors)
-    if not first:
+    # statistics and eigenbasis, after the step; without skip_first, step 1's gradient is already in the factors
+    if step > 1 or skip_first:
         _accumulate(state, g, shampoo_beta)
-    if (QL is not None or QR is not None) and t % precond_every == 0:
+    if (QL is not None or QR is not None) and step % precond_every == 0:
         _refresh(state)
 
 
@@ -129,20 +102,37 @@ class SOAP(torch.optim.Optimizer):
     family = 'adam'
     needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     decoupled_wd = True
-    hparams = HPARAMS
+    shared = ('lr', 'betas')  # train.py's keys (optim.SHARED)
+    hparams = {
+        'soap_shampoo_beta': -1.0,  # EMA of the Kronecker factors; < 0 -> beta2 (official)
+        'soap_precond_every': 10,  # Adam steps between eigenbasis refreshes (official precondition_frequency)
+        'soap_max_dim': 10000,  # sides larger than this stay unrotated (official max_precond_dim)
+        'soap_skip_first': True,  # official: the first step only initialises the statistics and basis
+    }
+    allowed = {'shampoo_beta': '< 1', 'precond_every': '>= 1', 'max_dim': '>= 0', 'skip_first': (True, False)}
 
     def __init__(self, params, lr=3e-3, betas=(0.95, 0.95), eps=1e-8, weight_decay=0.01, shampoo_beta=-1.0,
                  precond_every=10, max_dim=10000, skip_first=True):
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, shampoo_beta=shampoo_beta,
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, shampoo_beta=shampoo_beta,
                         precond_every=precond_every, max_dim=max_dim, skip_first=skip_first)
+        optim.check(self, defaults)
         super().__init__(params, defaults)
 
-    @classmethod
-    def from_config(cls, groups, cfg):
-        h = {k: cfg.get(k, v) for k, v in HPARAMS.items()}
-        return cls(groups, lr=cfg['learning_rate'], betas=(cfg.get('beta1', 0.95), cfg.get('beta2', 0.95)),
-                   shampoo_beta=h['soap_shampoo_beta'], precond_every=h['soap_precond_every'],
-                   max_dim=h['soap_max_dim'], skip_first=h['soap_skip_first'])
+    def _init_state(self, p, group):
+        """Zero moments like the (m, n) or (n,) view of p; for a matrix, factors from this first gradient (p.grad)
+        and their eigenbases (descending), for the sides no longer than max_dim."""
+        g = p.grad.reshape((p.shape[0], -1) if p.dim() >= 2 else (-1,))
+        state = dict(step=0, exp_avg=torch.zeros_like(g), exp_avg_sq=torch.zeros_like(g))  # M~, V (rotated basis)
+        if g.dim() == 2:
+            for side, dim in (('L', g.shape[0]), ('R', g.shape[1])):
+                if dim <= group['max_dim']:
+                    state['GG_' + side] = torch.zeros(dim, dim, dtype=g.dtype, device=g.device)
+            beta2 = group['betas'][1]
+            _accumulate(state, g, beta2 if group['shampoo_beta'] < 0 else group['shampoo_beta'])
+            for side in ('L', 'R'):
+                if 'GG_' + side in state:
+                    state['Q_' + side] = matrix.eigenbasis(state['GG_' + side])
+        return state
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -155,10 +145,13 @@ class SOAP(torch.optim.Optimizer):
             for p in group['params']:
                 if p.grad is None:
                     continue
-                if p.grad.is_sparse:
-                    raise RuntimeError('SOAP does not support sparse gradients')
-                soap_step(p, p.grad, self.state[p], lr=group['lr'], beta1=beta1, beta2=beta2, eps=group['eps'],
-                          weight_decay=group['weight_decay'], shampoo_beta=group['shampoo_beta'],
-                          precond_every=group['precond_every'], max_dim=group['max_dim'],
-                          skip_first=group['skip_first'])
+                state = self.state[p]
+                if not state:
+                    state.update(self._init_state(p, group))
+                    if group['skip_first']:
+                        continue  # official: the first gradient only initialises the statistics and the bases
+                state['step'] += 1
+                soap_update_(p, p.grad, state, state['step'], lr=group['lr'], beta1=beta1, beta2=beta2,
+                             eps=group['eps'], weight_decay=group['weight_decay'], shampoo_beta=group['shampoo_beta'],
+                             precond_every=group['precond_every'], skip_first=group['skip_first'])
         return loss

@@ -24,12 +24,13 @@ carries the B in the clip denominator instead: `step(bs=total_bs * block_size)`,
 step (sequences x block size, all ranks and accumulation micro-steps), even though its Hessian batch is one
 micro-batch per rank. We follow the code: `sophia_bs` = 0 uses train.py's `tokens_per_iter` (the same quantity);
 a positive value overrides it. Changing batch size or accumulation therefore rescales the effective rho, as in the
-official code. Without either (unit tests' small configs) the official `step()` default 5120 is used.
+official code. The constructor's own default for tokens_per_iter (when built without a run config) is the official
+`step()` default 5120.
 
 Paper vs official code (we follow the official code):
 - Paper (v2+): p <- p - eta * clip(m / max(gamma * h, eps), 1). Code: `rho * bs * h + 1e-15` in the denominator,
   i.e. gamma = rho * bs, and eps enters additively. The two differ only where rho*bs*h is ~1e-15, where the ratio
-  is clipped to 1 either way, so no flag: `sophia_eps` (default 1e-15) is the additive constant. The param group's
+  is clipped to 1 either way, so no flag: `sophia_clip_eps` (default 1e-15) is the additive constant. The param group's
   Adam `eps` (set per layer by parameterization.py) is NOT used by Sophia.
 - Paper v1 wrote eta * clip(m / max(h, eps), rho); the README notes that the code's lr is that eta * rho (the same
   update re-parameterised). The hyperparameters below are in the code's units (lr ~ AdamW's lr, rho ~ 0.03-0.1).
@@ -50,12 +51,14 @@ The elementwise update lives in `sophia_update_` (one param group: lists of tens
 import torch
 import torch.nn.functional as F
 
+import optim
+
 from optim import kernels
 
-DEFAULT_BS = 5120  # the official SophiaG.step(bs=5120) default, used when neither sophia_bs nor tokens_per_iter
+DEFAULT_BS = 5120  # the official SophiaG.step(bs=5120) default: SophiaG(params) without bs or tokens_per_iter
 
 
-def sophia_update_(params, grads, exp_avgs, hessians, *, lr, beta1, rho, bs, weight_decay, eps, kernel='torch'):
+def sophia_update_(params, grads, exp_avgs, hessians, *, lr, beta1, rho, bs, weight_decay, eps, kernel):
     """One SophiaG step for one param group, in place (paper Algorithm 3 with the official clip).
     params, grads, exp_avgs, hessians: lists of same-shaped tensors (any shape: (out, in) matrices, (n,) vectors).
     kernel: auto | triton | torch (optim/kernels): the Triton kernel does the same in one launch."""
@@ -96,41 +99,28 @@ def sampled_label_loss(logits, generator_seed):
 class SophiaG(torch.optim.Optimizer):
     family = 'adam'
     decoupled_wd = True
+    shared = ('lr', 'betas', 'tokens_per_iter')  # train.py's keys (optim.SHARED); tokens_per_iter: bs when 0
     hparams = {
         'sophia_rho': 0.04,  # gamma / bs: clip threshold scale (official class default; README uses 0.05 for 125M)
         'sophia_k': 10,  # Hessian refresh interval in steps (official `hess_interval`)
         'sophia_bs': 0,  # tokens per step in the clip denominator; 0 = tokens_per_iter (official total_bs*block_size)
-        'sophia_eps': 1e-15,  # additive constant in the denominator (official); the group's Adam eps is not used
+        'sophia_clip_eps': 1e-15,  # additive constant in the denominator (official); the group's Adam eps is unused
         'sophia_kernel': 'auto',  # auto (Triton on CUDA) | triton | torch (optim/kernels/sophia.py)
     }
+    allowed = {'rho': '>= 0', 'k': '>= 1', 'bs': '> 0', 'clip_eps': '>= 0'}
 
-    def __init__(self, params, lr=1e-4, betas=(0.965, 0.99), rho=0.04, weight_decay=0.1, hessian_interval=10,
-                 bs=DEFAULT_BS, clip_eps=1e-15, kernel='auto'):
+    def __init__(self, params, lr=1e-4, betas=(0.965, 0.99), rho=0.04, weight_decay=0.1, k=10, bs=0, clip_eps=1e-15,
+                 kernel='auto', tokens_per_iter=DEFAULT_BS):
         kernels.check_mode(kernel, 'sophia_kernel')
-        if lr < 0 or rho < 0 or weight_decay < 0 or bs <= 0 or clip_eps < 0:
-            raise ValueError(f"SophiaG: invalid lr={lr}, rho={rho}, weight_decay={weight_decay}, bs={bs}, "
-                             f"clip_eps={clip_eps}")
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or int(hessian_interval) < 1:
-            raise ValueError(f"SophiaG: invalid betas={betas} or hessian_interval={hessian_interval}")
-        defaults = dict(lr=lr, betas=tuple(betas), rho=rho, weight_decay=weight_decay,
-                        hessian_interval=int(hessian_interval), bs=bs, clip_eps=clip_eps, kernel=kernel)
+        defaults = dict(lr=lr, betas=tuple(betas), rho=rho, weight_decay=weight_decay, k=k, bs=bs or tokens_per_iter,
+                        clip_eps=clip_eps, kernel=kernel)
+        optim.check(self, defaults)
         super().__init__(params, defaults)
 
-    @classmethod
-    def from_config(cls, groups, cfg):
-        bs = cfg.get('sophia_bs', 0) or cfg.get('tokens_per_iter') or DEFAULT_BS
-        return cls(groups, lr=cfg['learning_rate'], betas=(cfg.get('beta1', 0.965), cfg.get('beta2', 0.99)),
-                   rho=cfg.get('sophia_rho', 0.04), hessian_interval=cfg.get('sophia_k', 10), bs=bs,
-                   clip_eps=cfg.get('sophia_eps', 1e-15), kernel=cfg.get('sophia_kernel', 'auto'))
-
-    def _state(self, p):
-        """Lazy state as the official code keeps it: a float step counter (CPU) and m, h like the param."""
-        state = self.state[p]
-        if len(state) == 0:
-            state['step'] = torch.tensor(0.0)
-            state['exp_avg'] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            state['hessian'] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        return state
+    def _init_state(self, p, group):
+        """As the official code keeps it: m and h like the param (h may be created by update_hessian first)."""
+        return dict(step=0, exp_avg=torch.zeros_like(p, memory_format=torch.preserve_format),
+                    hessian=torch.zeros_like(p, memory_format=torch.preserve_format))
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -143,9 +133,9 @@ class SophiaG(torch.optim.Optimizer):
             for p in group['params']:
                 if p.grad is None:
                     continue
-                if p.grad.is_sparse:
-                    raise RuntimeError('SophiaG does not support sparse gradients')
-                state = self._state(p)
+                state = self.state[p]
+                if not state:
+                    state.update(self._init_state(p, group))
                 state['step'] += 1
                 params.append(p)
                 grads.append(p.grad)
@@ -153,16 +143,15 @@ class SophiaG(torch.optim.Optimizer):
                 hessians.append(state['hessian'])
             sophia_update_(params, grads, exp_avgs, hessians, lr=group['lr'], beta1=group['betas'][0],
                            rho=group['rho'], bs=group['bs'], weight_decay=group['weight_decay'],
-                           eps=group['clip_eps'], kernel=group.get('kernel', 'auto'))  # get: older checkpoints
+                           eps=group['clip_eps'], kernel=group['kernel'])
         return loss
 
     def hessian_due(self):
         """True right after the step whose count s (1-based) is a multiple of k: the official loop's
         `iter_num % k == k - 1` test on the 0-based iteration that just stepped. False before any step."""
         for group in self.param_groups:
-            steps = [int(self.state[p]['step']) for p in group['params'] if 'step' in self.state[p]]
-            s = max(steps, default=0)
-            if s > 0 and s % group['hessian_interval'] == 0:
+            s = max((self.state[p]['step'] for p in group['params'] if self.state[p]), default=0)
+            if s > 0 and s % group['k'] == 0:
                 return True
         return False
 
@@ -172,5 +161,9 @@ class SophiaG(torch.optim.Optimizer):
         in p.grad). Does not advance the step counter."""
         for group in self.param_groups:
             ps = [p for p in group['params'] if p.grad is not None]
-            sophia_hessian_update_([self._state(p)['hessian'] for p in ps], [p.grad for p in ps],
+            for p in ps:
+                state = self.state[p]
+                if not state:
+                    state.update(self._init_state(p, group))
+            sophia_hessian_update_([self.state[p]['hessian'] for p in ps], [p.grad for p in ps],
                                    beta2=group['betas'][1])

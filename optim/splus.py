@@ -36,10 +36,11 @@ Where the sources disagree (default: the official torch file, except where noted
 - dtypes: momentum and EMA in the parameter dtype; sides and eigenbases in float32 or better (promote(p, fp32);
   the torch file makes fp32 sides, which breaks on bf16 parameters). Gradients and momentum are upcast for the
   rotation. load_state_dict keeps them so (torch would cast every state tensor to the parameter dtype).
-- eigh failure (it happens on CUDA for ill-conditioned float32 input): retry in float64 with a relative jitter
-  1e-7 * mean(diag); if that fails too, keep the previous basis. The torch file would raise.
-- eps: the eigh jitter (1e-30), argument `eigh_eps` (config splus_eps) -- group['eps'] is Adam's epsilon from
-  parameterization.py and is ignored.
+- eigh failure (it happens on CUDA for ill-conditioned float32 input): optim/matrix.py's eigh, as Shampoo and SOAP
+  (retry in float64, then in float64 with a relative diagonal jitter 1e-10 / 1e-7 / 1e-4 * mean|diag|); if that
+  fails too, keep the previous basis. The torch file would raise.
+- eps: the eigh jitter (1e-30), config splus_eigh_eps -- group['eps'] is Adam's epsilon from parameterization.py
+  and is ignored.
 - step counter: one integer per parameter in its state (as the torch file's per-parameter tensor).
 
 Family `invariant`: |U| does not depend on the gradient scale and 2/(m+n) shrinks the update as width grows,
@@ -53,45 +54,24 @@ least one side and the 'official' order, the sign and the W / EMA update run in 
 
 import torch
 
-from optim import kernels
+import optim
+from optim import kernels, matrix
 
 
-def rotate_sign(QL, M, QR):
-    """U = Q_L sign(Q_L^T M Q_R) Q_R^T (eq. 11). M (m, n); QL (m, m) or None, QR (n, n) or None (= identity).
-    Products in the torch file's order: (Q_L^T M) Q_R, then (Q_L S) Q_R^T. sign(0) = 0."""
-    if QL is not None:
-        M = QL.T @ M
-    if QR is not None:
-        M = M @ QR
-    U = torch.sign(M)
-    if QL is not None:
-        U = QL @ U
-    if QR is not None:
-        U = U @ QR.T
-    return U
-
-
-def eigenbasis(S, eps):
-    """Eigenvectors (columns, ascending eigenvalues) of S + eps I for a symmetric side S (d, d): Algorithm 2's
-    eigh. On failure retry in float64 with a jitter 1e-7 * mean(diag S); None if that fails too (keep the old)."""
-    eye = torch.eye(S.shape[0], device=S.device, dtype=S.dtype)
+def refreshed_basis(side, old, eigh_eps):
+    """Algorithm 2's eigh: eigenvectors (columns, ascending eigenvalues) of side + eps I for a symmetric side (d, d),
+    retried in float64 and then with jitter on failure (optim/matrix.py); the previous basis if even that fails."""
     try:
-        return torch.linalg.eigh(S + eps * eye).eigenvectors
+        return matrix.eigenbasis(side, eigh_eps, descending=False)
     except torch.linalg.LinAlgError:
-        pass
-    S64 = S.double()
-    jitter = max(eps, 1e-7 * abs(S64.diagonal().mean().item()))
-    try:
-        return torch.linalg.eigh(S64 + jitter * eye.double()).eigenvectors.to(S.dtype)
-    except torch.linalg.LinAlgError:
-        return None
+        return old
 
 
-def splus_update(p, grad, momentum, ema, sides, bases, step, *, scaled_lr, beta1, beta2, ema_rate, weight_decay,
-                 inverse_every, eps, order='official', kernel='torch'):
-    """One SPlus step on one tensor, in place on p, momentum, ema and sides; returns the eigenbases to keep.
-    p, grad, momentum, ema: same shape; sides = [L (m, m) | None, R (n, n) | None] for a rotated 2-D tensor, None
-    for a sign-only one; bases likewise (Q_L, Q_R). step: this step's 1-based count. kernel: auto | triton | torch
+def splus_update_(p, grad, momentum, ema, sides, bases, step, *, scaled_lr, beta1, beta2, ema_rate, weight_decay,
+                  inverse_every, eigh_eps, order, kernel):
+    """One SPlus step on one tensor, in place on p, momentum, ema, sides and bases (the lists are refreshed in
+    place). p, grad, momentum, ema: same shape; sides = [L (m, m) | None, R (n, n) | None] for a rotated 2-D tensor,
+    None for a sign-only one; bases likewise (Q_L, Q_R). step: 1-based int. kernel: auto | triton | torch
     (optim/kernels), used for rotated tensors with a basis and the 'official' order."""
     momentum.lerp_(grad, 1 - beta1)                                     # M = b1 M + (1 - b1) G
     fused = None
@@ -100,22 +80,22 @@ def splus_update(p, grad, momentum, ema, sides, bases, step, *, scaled_lr, beta1
     if sides is None:
         u = torch.sign(momentum)                                        # nonstandard: sign of momentum (§5.1)
     else:
+        QL, QR = bases
         dtype = (sides[0] if sides[0] is not None else sides[1] if sides[1] is not None else momentum).dtype
         if fused is not None:  # U, W and EMA at once in Triton epilogues: the sides below never read W or EMA
-            fused.rotate_sign_update_(p, momentum, ema, bases[0], bases[1], scaled_lr=scaled_lr,
-                                      weight_decay=weight_decay, ema_rate=ema_rate)
-        else:
-            u = rotate_sign(bases[0], momentum.to(dtype), bases[1])      # eq. 11 on the momentum, old bases
+            fused.rotate_sign_update_(p, momentum, ema, QL, QR, scaled_lr=scaled_lr, weight_decay=weight_decay,
+                                      ema_rate=ema_rate)
+        else:  # eq. 11 on the momentum with the OLD bases: U = Q_L sign(Q_L^T M Q_R) Q_R^T, sign(0) = 0
+            u = matrix.project_back(torch.sign(matrix.project(momentum.to(dtype), QL, QR)), QL, QR)
         g = grad.to(dtype)
         if sides[0] is not None:
             sides[0].lerp_(g @ g.T, 1 - beta2)                          # L = b2 L + (1 - b2) G G^T  (m, m)
         if sides[1] is not None:
             sides[1].lerp_(g.T @ g, 1 - beta2)                          # R = b2 R + (1 - b2) G^T G  (n, n)
         if step == 1 or step % inverse_every == 0:                      # refresh after U: step 1 uses Q = I
-            new = [None if s is None else eigenbasis(s, eps) for s in sides]
-            bases = [q if q is not None else old for q, old in zip(new, bases)]
+            bases[:] = [q if s is None else refreshed_basis(s, q, eigh_eps) for s, q in zip(sides, bases)]
     if fused is not None:
-        return bases
+        return
     if order == 'official':
         p.add_(u, alpha=-scaled_lr)                                     # W = W - s U
         ema.lerp_(p, 1 - ema_rate)                                      # iterate average of the new W (eq. 16)
@@ -123,46 +103,35 @@ def splus_update(p, grad, momentum, ema, sides, bases, step, *, scaled_lr, beta1
     else:  # optax: average the old W; W = W - s (U + wd W)
         ema.lerp_(p, 1 - ema_rate)
         p.mul_(1 - scaled_lr * weight_decay).add_(u, alpha=-scaled_lr)
-    return bases
 
 
 class SPlus(torch.optim.Optimizer):
     family = 'invariant'
     needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     decoupled_wd = True
+    shared = ('lr', 'betas')  # train.py's keys (optim.SHARED)
     hparams = {
         'splus_ema_rate': 0.999,             # torch/splus.py default (README, App. A.1)
         'splus_inverse_every': 100,          # eigh every 100 steps (and at step 1)
-        'splus_eps': 1e-30,                  # eigh jitter
+        'splus_eigh_eps': 1e-30,             # eigh jitter
         'splus_max_dim': 10000,              # sides only for dims < max_dim
         'splus_nonstandard_constant': 1e-3,  # scale of sign-only updates (§5.1)
         'splus_nonstandard': 'shape',        # shape (torch file) | role (§5.1: embedding and readout sign-only)
         'splus_order': 'official',           # official (torch file) | optax (EMA of old W, decay inside the update)
         'splus_kernel': 'auto',              # auto (Triton on CUDA) | triton | torch (optim/kernels/splus.py)
     }
+    allowed = {'ema_rate': '[0, 1)', 'inverse_every': '>= 1', 'eigh_eps': '>= 0', 'max_dim': '>= 1',
+               'nonstandard_constant': '>= 0', 'nonstandard': ('shape', 'role'), 'order': ('official', 'optax')}
 
     def __init__(self, params, lr=0.1, betas=(0.9, 0.999), ema_rate=0.999, inverse_every=100, eigh_eps=1e-30,
                  weight_decay=1e-2, max_dim=10000, nonstandard_constant=1e-3, nonstandard='shape',
                  order='official', kernel='auto'):
         kernels.check_mode(kernel, 'splus_kernel')
-        if lr < 0 or not all(0 <= b < 1 for b in betas) or not 0 <= ema_rate < 1 or inverse_every < 1 \
-                or weight_decay < 0 or max_dim < 1 or nonstandard not in ('shape', 'role') \
-                or order not in ('official', 'optax'):
-            raise ValueError(f"invalid SPlus hyperparameters: lr={lr}, betas={betas}, ema_rate={ema_rate}, "
-                             f"inverse_every={inverse_every}, weight_decay={weight_decay}, max_dim={max_dim}, "
-                             f"nonstandard={nonstandard!r} (shape|role), order={order!r} (official|optax)")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), ema_rate=ema_rate, inverse_every=inverse_every,
-                                      eigh_eps=eigh_eps, weight_decay=weight_decay, max_dim=max_dim,
-                                      nonstandard_constant=nonstandard_constant, nonstandard=nonstandard,
-                                      order=order, kernel=kernel))
-
-    @classmethod
-    def from_config(cls, groups, cfg):
-        h = {k: cfg.get(k, v) for k, v in cls.hparams.items()}
-        return cls(groups, lr=cfg['learning_rate'], betas=(cfg.get('beta1', 0.9), cfg.get('beta2', 0.999)),
-                   ema_rate=h['splus_ema_rate'], inverse_every=h['splus_inverse_every'], eigh_eps=h['splus_eps'],
-                   max_dim=h['splus_max_dim'], nonstandard_constant=h['splus_nonstandard_constant'],
-                   nonstandard=h['splus_nonstandard'], order=h['splus_order'], kernel=h['splus_kernel'])
+        defaults = dict(lr=lr, betas=tuple(betas), ema_rate=ema_rate, inverse_every=inverse_every, eigh_eps=eigh_eps,
+                        weight_decay=weight_decay, max_dim=max_dim, nonstandard_constant=nonstandard_constant,
+                        nonstandard=nonstandard, order=order, kernel=kernel)
+        optim.check(self, defaults)
+        super().__init__(params, defaults)
 
     def __setstate__(self, state):
         # the torch file reads state['step'] of every parameter here and crashes on one that never stepped
@@ -183,16 +152,17 @@ class SPlus(torch.optim.Optimizer):
         return group['lr'] * group['nonstandard_constant']
 
     def _init_state(self, p, group):
-        state = self.state[p]
-        state['step'] = 0
-        state['momentum'] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        state['ema'] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        if self._rotated(p, group):  # float32 or better, whatever the parameter dtype
+        """Momentum and EMA like p; for a rotated tensor, sides (zero) and bases (identity) in float32 or better
+        whatever the parameter dtype, None for a side >= max_dim."""
+        state = dict(step=0, momentum=torch.zeros_like(p, memory_format=torch.preserve_format),
+                     ema=torch.zeros_like(p, memory_format=torch.preserve_format))
+        if self._rotated(p, group):
             dtype = torch.promote_types(p.dtype, torch.float32)
             state['sides'] = [torch.zeros(d, d, device=p.device, dtype=dtype) if d < group['max_dim'] else None
                               for d in p.shape]
             state['bases'] = [torch.eye(d, device=p.device, dtype=dtype) if d < group['max_dim'] else None
                               for d in p.shape]
+        return state
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -205,22 +175,17 @@ class SPlus(torch.optim.Optimizer):
             for p in group['params']:
                 if p.grad is None:
                     continue
-                if p.grad.is_sparse:
-                    raise RuntimeError('SPlus does not support sparse gradients')
                 state = self.state[p]
                 if 'train_weights' in state:
                     raise RuntimeError('SPlus.step() in eval mode: call optimizer.train() first')
-                if len(state) == 0:
-                    self._init_state(p, group)
+                if not state:
+                    state.update(self._init_state(p, group))
                 state['step'] += 1
-                bases = splus_update(
-                    p, p.grad, state['momentum'], state['ema'], state.get('sides'), state.get('bases'),
-                    state['step'], scaled_lr=self._scaled_lr(p, group), beta1=beta1, beta2=beta2,
-                    ema_rate=group['ema_rate'], weight_decay=group['weight_decay'],
-                    inverse_every=group['inverse_every'], eps=group['eigh_eps'], order=group['order'],
-                    kernel=group['kernel'])
-                if bases is not None:
-                    state['bases'] = bases
+                splus_update_(p, p.grad, state['momentum'], state['ema'], state.get('sides'), state.get('bases'),
+                              state['step'], scaled_lr=self._scaled_lr(p, group), beta1=beta1, beta2=beta2,
+                              ema_rate=group['ema_rate'], weight_decay=group['weight_decay'],
+                              inverse_every=group['inverse_every'], eigh_eps=group['eigh_eps'], order=group['order'],
+                              kernel=group['kernel'])
         return loss
 
     @torch.no_grad()

@@ -57,7 +57,8 @@ optimizer = 'adamw'
 optimizer_family = ''  # '' = the optimizer's own family
 beta1 = 0.9
 beta2 = 0.95
-momentum = 0.9
+momentum = 0.9  # SGD
+nesterov = False  # SGD
 widths = (128, 256, 512, 1024, 2048)  # --widths=32,64,128
 n_layer = 2
 n_head = 2

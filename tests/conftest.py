@@ -15,6 +15,16 @@ TINY = dict(n_layer=2, n_head=2, n_embd=64, block_size=16, vocab_size=65, bias=F
 os.environ.setdefault('TRITON_INTERPRET', '0' if torch.cuda.is_available() else '1')  # no GPU: Triton's interpreter
 
 
+def optim_config(**overrides):
+    """A complete config for optim.from_config, as train.py passes it: train.py's shared keys (its defaults, but a
+    constant LR schedule), tokens_per_iter (official Sophia's 5120), fused off, every optimizer's own keys at their
+    defaults; then the overrides."""
+    import optim
+    return {**optim.hparam_defaults(), 'learning_rate': 1e-3, 'beta1': 0.9, 'beta2': 0.95, 'momentum': 0.9,
+            'nesterov': False, 'fused': False, 'tokens_per_iter': 5120, 'lr_schedule': 'constant', 'warmup_iters': 0,
+            **overrides}
+
+
 def run_script(args, cwd=ROOT, timeout=300):
     """Run `python <args>` in the repo root; returns CompletedProcess with text stdout/stderr."""
     env = dict(os.environ, PYTHONUNBUFFERED='1')

@@ -19,8 +19,9 @@ import sys
 
 import pytest
 import torch
-from conftest import ROOT
+from conftest import ROOT, optim_config
 
+import optim
 from optim import kernels
 from optim.sophia import SophiaG
 from optim.splus import SPlus
@@ -247,9 +248,9 @@ def test_switch_values_and_errors(monkeypatch):
         SophiaG([torch.nn.Parameter(torch.zeros(2))], kernel='cuda')
     assert SPlus.hparams['splus_kernel'] == SophiaG.hparams['sophia_kernel'] == 'auto'
     groups = [dict(params=[torch.nn.Parameter(torch.zeros(2, 2))])]
-    assert SPlus.from_config(groups, dict(learning_rate=0.1, splus_kernel='torch')).param_groups[0]['kernel'] == 'torch'
+    assert optim.from_config(SPlus, groups, optim_config(splus_kernel='torch')).param_groups[0]['kernel'] == 'torch'
     groups = [dict(params=[torch.nn.Parameter(torch.zeros(2))])]
-    assert SophiaG.from_config(groups, dict(learning_rate=0.1, sophia_kernel='triton')).param_groups[0]['kernel'] \
+    assert optim.from_config(SophiaG, groups, optim_config(sophia_kernel='triton')).param_groups[0]['kernel'] \
         == 'triton'
     cpu = [torch.zeros(2)]
     monkeypatch.setattr(sophia_k, 'INTERPRETED', False)  # CPU tensors without the interpreter
@@ -315,7 +316,7 @@ def sophia_run(kernel, steps=7):
     params = [[torch.nn.Parameter(torch.randn(s, generator=g).to(DEVICE)) for s in grp] for grp in shapes]
     flat = [p for grp in params for p in grp]
     opt = SophiaG([dict(params=params[0], lr=0.1, weight_decay=0.2), dict(params=params[1], lr=0.03, weight_decay=0)],
-                  rho=0.05, bs=64, hessian_interval=3, kernel=kernel)
+                  rho=0.05, bs=64, k=3, kernel=kernel)
     history, refreshes = [], 0
     for _ in range(steps):
         for p in flat:

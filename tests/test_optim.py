@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import optim
+from conftest import optim_config
 
 NAMES = sorted(optim.REGISTRY)
 # base LRs at which config/debug_cpu.py (30 steps, width 64 = base width) must drop the val loss by 0.3
@@ -15,7 +16,7 @@ E2E_LR = dict(lamb=1e-2, splus=0.1, adafactor=1e-2, adam_ps=0.1)
 # toy-problem LRs where 1e-2 is too small for 100 steps: LAMB, Adafactor and Adam+PS are relative to ||W|| (W must
 # grow ~10x here), SPlus scales by 2/(m+n), Muon and SOAP take ~lr per singular direction
 TOY_LR = dict(lamb=5e-2, splus=0.1, soap=2e-2, muon=2e-2, adafactor=0.1, adam_ps=0.1)
-CFG = dict(learning_rate=1e-2, beta1=0.9, beta2=0.95, momentum=0.9, fused=False)
+CFG = optim_config(learning_rate=1e-2)
 
 
 def problem(seed=0):
@@ -136,6 +137,69 @@ def test_deterministic_under_a_seed(name):
         params, loss_fn = problem()
         results.append(run(name, make(name, params), params, loss_fn, 10))
     assert results[0] == results[1]
+
+
+# a valid value other than the default, for the own keys whose generic other value (below) is not allowed
+OTHER = {'adafactor_clip_threshold': 2.0, 'muon_ns_dtype': 'float64', 'muon_scale': 'match_rms_adamw',
+         'shampoo_graft': 'none', 'splus_nonstandard': 'role', 'splus_order': 'optax', 'splus_kernel': 'torch',
+         'sophia_kernel': 'torch', 'psgd_memory_save_mode': 'one_diag'}
+
+
+def other_value(key, default):
+    """A valid non-default value: flipped bool, int + 1, half a nonzero float (0.5 for 0), or OTHER's."""
+    if key in OTHER:
+        return OTHER[key]
+    if isinstance(default, bool):
+        return not default
+    if isinstance(default, int):
+        return default + 1
+    return default / 2 if default else 0.5
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_from_config_passes_every_key_to_the_optimizer(name):
+    """optim.from_config with every own key and the shared keys at non-default values: the optimizer's defaults
+    and its groups carry each of them (config '<name>_<key>' -> argument and group key '<key>'), so a key that is
+    silently ignored fails here."""
+    cls = optim.get_optimizer_class(name)
+    own = {key: other_value(key, default) for key, default in cls.hparams.items()}
+    assert all(own[k] != d for k, d in cls.hparams.items())
+    cfg = optim_config(learning_rate=0.0123, beta1=0.81, beta2=0.97, momentum=0.7, nesterov=True, **own)
+    params, _ = problem()
+    opt = optim.from_config(cls, [dict(params=params, eps=1e-8, weight_decay=0.0)], cfg)
+    shared = dict(lr=0.0123, betas=(0.81, 0.97), beta1=0.81, momentum=0.7, nesterov=True)
+    expected = {**{arg: shared[arg] for arg in cls.shared if arg in shared},
+                **{key[len(name) + 1:]: value for key, value in own.items()}}
+    assert {k: opt.defaults[k] for k in expected} == expected
+    assert {k: opt.param_groups[0][k] for k in expected} == expected
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_negative_learning_rate_is_refused(name):
+    """Every optimizer refuses lr < 0 (it would train by gradient ascent) with a ValueError naming the value,
+    built directly or from a config."""
+    cls = optim.get_optimizer_class(name)
+    params, _ = problem()
+    with pytest.raises(ValueError, match='-0.001'):
+        cls(params, lr=-1e-3)
+    with pytest.raises(ValueError, match='-0.001'):
+        optim.build_optimizer(name, [dict(params=params)], optim_config(learning_rate=-1e-3))
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_state_is_created_on_the_first_step_with_an_int_step(name):
+    """One convention: no state before the first step; after it every tensor's state counts steps in a Python
+    int (torch's own SGD/Adam/AdamW keep torch's tensor counter; Schedule-Free counts per group)."""
+    params, loss_fn = problem()
+    opt = make(name, params)
+    assert all(not opt.state[p] for p in params)
+    run(name, opt, params, loss_fn, 2)
+    for p in params:
+        state = opt.state[p]
+        assert state
+        if name in ('sgd', 'adam', 'adamw', 'schedulefree_adamw'):
+            continue
+        assert type(state['step']) is int and state['step'] == (1 if name == 'soap' else 2)  # SOAP skips call 1
 
 
 def test_hparams_are_config_keys_and_unknown_optimizer_fails():

@@ -8,6 +8,8 @@ import pytest
 import torch
 from pytorch_optimizer import AdaFactor as PTOAdaFactor
 
+import optim
+from conftest import optim_config
 from optim.adafactor import Adafactor
 
 SHAPES = [(5, 5), (4, 7), (6,)]  # square, non-square (factored over rows and columns), vector (not factored)
@@ -46,7 +48,7 @@ CASES = [(1e-2, None, -0.8, 1.0, 0.0, 1.0),
 def test_matches_torch_adafactor(lr, eps, decay, d, wd, scale):
     params = make_params()
     ref_params = clone(params)
-    ours = Adafactor([dict(params=params, eps=eps)], lr=lr, beta2_decay=decay, d=d, weight_decay=wd,
+    ours = Adafactor([dict(params=params, eps=eps)], lr=lr, beta2_decay=decay, clip_threshold=d, weight_decay=wd,
                      relative_step=True)  # torch always caps rho_t at 1/sqrt(t)
     ref = torch.optim.Adafactor(ref_params, lr=lr, beta2_decay=decay, eps=(eps, 1e-3), d=d, weight_decay=wd,
                                 foreach=False)
@@ -124,12 +126,12 @@ def test_eps2_floor_on_zero_params():
 
 def test_from_config_reads_its_keys():
     params = make_params()
-    cfg = dict(learning_rate=0.02, beta1=0.8, adafactor_beta2_decay=-0.7, adafactor_clip_threshold=1.5,
-               adafactor_eps2=1e-4, adafactor_scale_parameter=False, adafactor_relative_step=True,
-               adafactor_momentum=True)
-    opt = Adafactor.from_config([dict(params=params, lr=0.02, eps=1e-8, weight_decay=0.0)], cfg)
+    cfg = optim_config(learning_rate=0.02, beta1=0.8, adafactor_beta2_decay=-0.7, adafactor_clip_threshold=1.5,
+                       adafactor_eps2=1e-4, adafactor_scale_parameter=False, adafactor_relative_step=True,
+                       adafactor_momentum=True)
+    opt = optim.from_config(Adafactor, [dict(params=params, lr=0.02, eps=1e-8, weight_decay=0.0)], cfg)
     g = opt.param_groups[0]
-    assert (g['beta2_decay'], g['d'], g['eps2'], g['scale_parameter'], g['relative_step'], g['momentum'],
+    assert (g['beta2_decay'], g['clip_threshold'], g['eps2'], g['scale_parameter'], g['relative_step'], g['momentum'],
             g['beta1']) == (-0.7, 1.5, 1e-4, False, True, True, 0.8)
     assert Adafactor.family == 'adafactor' and Adafactor.decoupled_wd is True
     assert set(Adafactor.hparams) == {k for k in cfg if k.startswith('adafactor_')}

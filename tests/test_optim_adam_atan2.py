@@ -10,6 +10,7 @@ import torch
 from adam_atan2_pytorch import AdamAtan2 as RefAdamAtan2
 
 import optim
+from conftest import optim_config
 from optim.adam_atan2 import AdamAtan2
 
 SHAPES = [(8, 8), (5, 3), (7,)]  # square matrix, non-square matrix, vector
@@ -117,8 +118,8 @@ def test_gradient_scale_invariant_and_eps_ignored():
 def test_from_config_reads_a_and_b_into_every_group():
     groups = [dict(params=[torch.nn.Parameter(torch.zeros(3, dtype=torch.float64))], lr=0.1, eps=1e-8,
                    weight_decay=0.0)]
-    opt = optim.build_optimizer('adam_atan2', groups, dict(learning_rate=0.1, beta1=0.8, beta2=0.9,
-                                                           adam_atan2_a=2.0, adam_atan2_b=0.5))
+    opt = optim.build_optimizer('adam_atan2', groups, optim_config(learning_rate=0.1, beta1=0.8, beta2=0.9,
+                                                                   adam_atan2_a=2.0, adam_atan2_b=0.5))
     assert opt.param_groups[0]['a'] == 2.0 and opt.param_groups[0]['b'] == 0.5
     assert opt.param_groups[0]['betas'] == (0.8, 0.9)
     assert AdamAtan2.hparams == {'adam_atan2_a': 1.0, 'adam_atan2_b': 1.0}  # the paper's a = b = 1

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import optim
+from conftest import optim_config
 from optim.adam_ps import AdamPS
 
 SHAPES = [(8, 8), (5, 3), (7,), (6,)]  # square matrix, non-square matrix, vector, zero-initialised vector
@@ -93,7 +94,8 @@ def test_eps2_floor_sets_the_step_of_small_tensors_only():
 def test_from_config_and_group_hyperparameters():
     groups = [dict(params=[torch.nn.Parameter(torch.zeros(3, dtype=torch.float64))], lr=0.1, eps=0.0,
                    weight_decay=0.0)]
-    opt = optim.build_optimizer('adam_ps', groups, dict(learning_rate=0.1, beta1=0.8, beta2=0.9, adam_ps_eps2=0.02))
+    opt = optim.build_optimizer('adam_ps', groups, optim_config(learning_rate=0.1, beta1=0.8, beta2=0.9,
+                                                                adam_ps_eps2=0.02))
     assert opt.param_groups[0]['eps2'] == 0.02 and opt.param_groups[0]['betas'] == (0.8, 0.9)
     assert AdamPS.family == 'adafactor' and AdamPS.hparams == {'adam_ps_eps2': 1e-3}
     p = opt.param_groups[0]['params'][0]

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import optim
+from conftest import optim_config
 from optim.adopt import ADOPT
 
 # the reference package calls torch APIs that torch 2.13 deprecates: not ours to fix
@@ -85,15 +86,15 @@ def test_first_step_only_sets_v():
         assert torch.equal(p.detach(), torch.tensor([1.0, 2.0], dtype=torch.float64))
         g = p.grad + (0 if decouple else 0.5 * p.detach())
         torch.testing.assert_close(opt.state[p]['exp_avg_sq'], g * g, **TOL)
-        assert opt.state[p]['step'].item() == 1 and not opt.state[p]['exp_avg'].any()
+        assert opt.state[p]['step'] == 1 and not opt.state[p]['exp_avg'].any()
 
 
 def test_decoupled_wd_follows_the_flag_and_config():
     assert optim.decouples_wd('adopt', {}) is False
     assert optim.decouples_wd('adopt', {'adopt_decouple': True}) is True
     params = make_params()
-    cfg = dict(learning_rate=3e-3, beta1=0.8, adopt_clip=False, adopt_decouple=True)
-    opt = ADOPT.from_config([dict(params=params, lr=3e-3, eps=1e-6, weight_decay=0.1)], cfg)
+    cfg = optim_config(learning_rate=3e-3, beta1=0.8, beta2=0.9999, adopt_clip=False, adopt_decouple=True)
+    opt = optim.from_config(ADOPT, [dict(params=params, lr=3e-3, eps=1e-6, weight_decay=0.1)], cfg)
     g = opt.param_groups[0]
     assert (g['betas'], g['clip'], g['decouple'], g['eps']) == ((0.8, 0.9999), False, True, 1e-6)
     assert ADOPT.family == 'adam' and set(ADOPT.hparams) == {'adopt_clip', 'adopt_decouple'}

@@ -8,6 +8,8 @@ import pytest
 import torch
 from pytorch_optimizer import Lamb as PTOLamb
 
+import optim
+from conftest import optim_config
 from optim.lamb import LAMB
 
 SHAPES = [(6, 6), (5, 9), (7,)]
@@ -138,8 +140,8 @@ def test_bias_correction_flag_changes_result_with_wd():
 def test_from_config_reads_flags():
     p = [torch.nn.Parameter(torch.ones(3))]
     groups = [dict(params=p, lr=0.1, initial_lr=0.1, eps=1e-8, weight_decay=0.0)]
-    opt = LAMB.from_config(groups, dict(learning_rate=0.1, beta1=0.8, beta2=0.9, lamb_bias_correction=False,
-                                        lamb_clamp=10.0))
+    opt = optim.from_config(LAMB, groups, optim_config(learning_rate=0.1, beta1=0.8, beta2=0.9,
+                                                       lamb_bias_correction=False, lamb_clamp=10.0))
     g = opt.param_groups[0]
     assert g['betas'] == (0.8, 0.9) and g['bias_correction'] is False and g['clamp'] == 10.0 and g['eps'] == 1e-8
     assert LAMB.family == 'invariant'

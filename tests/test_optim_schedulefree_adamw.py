@@ -10,6 +10,8 @@ import pytest
 import torch
 from schedulefree import AdamWScheduleFree, AdamWScheduleFreeReference
 
+import optim
+from conftest import optim_config
 from optim.schedulefree_adamw import ScheduleFreeAdamW
 
 SHAPES = [(6, 6), (5, 9), (7,)]
@@ -154,10 +156,11 @@ def test_warmup_scales_the_first_steps():
 def test_from_config_reads_own_keys():
     p = [torch.nn.Parameter(torch.ones(3))]
     groups = [dict(params=p, lr=0.1, initial_lr=0.1, eps=1e-8, weight_decay=0.0)]
-    opt = ScheduleFreeAdamW.from_config(groups, dict(learning_rate=0.1, beta1=0.95, beta2=0.99, lr_schedule='constant',
-                                                     schedulefree_adamw_warmup_steps=7, schedulefree_adamw_r=1.0,
-                                                     schedulefree_adamw_weight_lr_power=0.5))
+    cfg = optim_config(learning_rate=0.1, beta1=0.95, beta2=0.99, lr_schedule='constant',
+                       schedulefree_adamw_warmup_steps=7, schedulefree_adamw_r=1.0,
+                       schedulefree_adamw_weight_lr_power=0.5)
+    opt = optim.from_config(ScheduleFreeAdamW, groups, cfg)
     g = opt.param_groups[0]
     assert (g['betas'], g['warmup_steps'], g['r'], g['weight_lr_power'], g['eps']) == ((0.95, 0.99), 7, 1.0, 0.5, 1e-8)
     with pytest.warns(UserWarning, match='constant'):
-        ScheduleFreeAdamW.from_config([dict(groups[0], params=p)], dict(learning_rate=0.1, lr_schedule='cosine'))
+        optim.from_config(ScheduleFreeAdamW, [dict(groups[0], params=p)], optim_config(lr_schedule='cosine'))

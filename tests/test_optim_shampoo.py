@@ -94,7 +94,7 @@ def test_paper_rule_matches_pytorch_optimizer():
     import pytorch_optimizer as pto
     shapes = SHAPES[:2]  # PTO preconditions vectors with a full matrix: only matrices are comparable
     init, grads = initial(shapes), gradients(shapes, 8)
-    a = trajectory(ours(lr=1e-2, betas=(0.0, 0.999), shampoo_eps=1e-6, precond_every=1, start_precond=1,
+    a = trajectory(ours(lr=1e-2, betas=(0.0, 0.999), root_eps=1e-6, precond_every=1, start_precond=1,
                         graft='none'), init, grads)
     b = trajectory(lambda ps: pto.Shampoo(ps, lr=1e-2, momentum=0.0, matrix_eps=1e-6,
                                           preconditioning_compute_steps=1), init, grads)
@@ -124,8 +124,8 @@ def test_matches_dsh_transcription(case):
     c = CASES[case]
     shapes = SHAPES + [(9, 9)]
     init, grads = initial(shapes), gradients(shapes, 12)
-    a = trajectory(ours(lr=1e-2, wd=c['wd'], betas=(c['beta1'], c['beta2']), shampoo_beta2=c['shampoo_beta2'],
-                        shampoo_eps=1e-6, precond_every=c['every'], start_precond=c['start'], max_dim=c['max_dim'],
+    a = trajectory(ours(lr=1e-2, wd=c['wd'], betas=(c['beta1'], c['beta2']), factor_beta=c['shampoo_beta2'],
+                        root_eps=1e-6, precond_every=c['every'], start_precond=c['start'], max_dim=c['max_dim'],
                         graft=c['graft']), init, grads)
     b = transcription(init, grads, lr=1e-2, beta1=c['beta1'], beta2=c['beta2'], eps=1e-8, wd=c['wd'],
                       shampoo_beta2=c['shampoo_beta2'], shampoo_eps=1e-6, every=c['every'], start=c['start'],

@@ -11,6 +11,7 @@ import torch
 import sophia_opt  # test-only numerical reference (requirements-test.txt): the official SophiaG
 
 import optim
+from conftest import optim_config
 from optim.sophia import SophiaG
 
 SHAPES = [(5, 5), (4, 7), (6,)]  # square matrix, non-square matrix, vector
@@ -124,19 +125,19 @@ def due_steps(opt, params, start, stop):
 
 def test_hessian_due_every_k_steps():
     params = make_params()
-    opt = SophiaG(groups(params), hessian_interval=10)
+    opt = SophiaG(groups(params), k=10)
     assert not opt.hessian_due()  # before any step
     assert due_steps(opt, params, 0, 25) == [10, 20]  # official: iter_num % 10 == 9 (0-based) after the step
-    opt3 = optim.build_optimizer('sophia', groups(make_params()), dict(learning_rate=1e-2, sophia_k=3))
+    opt3 = optim.build_optimizer('sophia', groups(make_params()), optim_config(learning_rate=1e-2, sophia_k=3))
     assert due_steps(opt3, opt3.param_groups[0]['params'] + opt3.param_groups[1]['params'], 0, 10) == [3, 6, 9]
 
 
 def test_state_dict_round_trip_keeps_the_cadence():
     params = make_params()
-    opt = SophiaG(groups(params), hessian_interval=10)
+    opt = SophiaG(groups(params), k=10)
     assert due_steps(opt, params, 0, 7) == []
     params2 = [torch.nn.Parameter(p.detach().clone()) for p in params]
-    opt2 = SophiaG(groups(params2), hessian_interval=4)  # the saved group's interval (10) wins on load
+    opt2 = SophiaG(groups(params2), k=4)  # the saved group's interval (10) wins on load
     opt2.load_state_dict(copy.deepcopy(opt.state_dict()))
     assert due_steps(opt2, params2, 7, 25) == [10, 20]
     assert due_steps(opt, params, 7, 25) == [10, 20]
@@ -144,15 +145,15 @@ def test_state_dict_round_trip_keeps_the_cadence():
 
 
 def test_bs_and_hyperparameters_from_config():
-    cfg = dict(learning_rate=6e-4, beta1=0.965, beta2=0.99, tokens_per_iter=4096)
+    cfg = optim_config(learning_rate=6e-4, beta1=0.965, beta2=0.99, tokens_per_iter=4096)
     opt = optim.build_optimizer('sophia', groups(make_params()), cfg)
     g = opt.param_groups[0]
-    assert g['bs'] == 4096 and g['rho'] == 0.04 and g['hessian_interval'] == 10 and g['clip_eps'] == 1e-15
+    assert g['bs'] == 4096 and g['rho'] == 0.04 and g['k'] == 10 and g['clip_eps'] == 1e-15
     assert g['betas'] == (0.965, 0.99) and g['eps'] == 1e-8  # the group's Adam eps is left alone (unused)
-    cfg.update(sophia_bs=100, sophia_rho=0.05, sophia_k=7, sophia_eps=1e-12)
+    cfg.update(sophia_bs=100, sophia_rho=0.05, sophia_k=7, sophia_clip_eps=1e-12)
     g = optim.build_optimizer('sophia', groups(make_params()), cfg).param_groups[0]
-    assert (g['bs'], g['rho'], g['hessian_interval'], g['clip_eps']) == (100, 0.05, 7, 1e-12)
-    assert optim.build_optimizer('sophia', groups(make_params()), dict(learning_rate=1e-3)).param_groups[0]['bs'] == 5120
+    assert (g['bs'], g['rho'], g['k'], g['clip_eps']) == (100, 0.05, 7, 1e-12)
+    assert SophiaG(make_params()).param_groups[0]['bs'] == 5120  # built without a config: official step() default
 
 
 def run_with_hessian(opt, params, steps=6):

@@ -9,7 +9,9 @@ import pytest
 import torch
 from pytorch_optimizer import SPlus as PTOSPlus
 
-from optim.splus import SPlus, eigenbasis
+import optim
+from conftest import optim_config
+from optim.splus import SPlus, refreshed_basis
 
 SHAPES = [(5, 5), (6, 4), (3, 7), (5,)]  # square, tall, wide, vector
 
@@ -287,7 +289,7 @@ def test_eigh_fallback(monkeypatch):
             raise torch.linalg.LinAlgError('no convergence')
         return real(A)
     monkeypatch.setattr(torch.linalg, 'eigh', fails_in_float32)
-    Q = eigenbasis(S, 1e-30)  # retried in float64 with a small jitter, returned in float32
+    Q = refreshed_basis(S, None, 1e-30)  # retried in float64 (optim/matrix.py), returned in float32
     assert Q.dtype == torch.float32
     D = Q.T @ S @ Q
     torch.testing.assert_close(D, torch.diag(D.diagonal()), rtol=0, atol=1e-4)
@@ -295,7 +297,8 @@ def test_eigh_fallback(monkeypatch):
     def always_fails(A):
         raise torch.linalg.LinAlgError('no convergence')
     monkeypatch.setattr(torch.linalg, 'eigh', always_fails)
-    assert eigenbasis(S, 1e-30) is None
+    old = torch.eye(5)
+    assert refreshed_basis(S, old, 1e-30) is old  # keeps the previous basis
     p = torch.nn.Parameter(torch.randn(3, 4))
     p.grad = torch.randn(3, 4)
     opt = SPlus([p], lr=0.1)
@@ -305,10 +308,11 @@ def test_eigh_fallback(monkeypatch):
 
 def test_hparams_reach_the_optimizer():
     p = torch.nn.Parameter(torch.zeros(3, 4))
-    cfg = dict(learning_rate=0.2, beta1=0.8, beta2=0.99, splus_ema_rate=0.9, splus_inverse_every=7,
-               splus_eps=1e-20, splus_max_dim=50, splus_nonstandard_constant=2e-3, splus_nonstandard='role',
-               splus_order='optax')
-    g = SPlus.from_config([dict(params=[p], lr=0.2, initial_lr=0.2, eps=1e-8, weight_decay=0.3)], cfg).param_groups[0]
+    cfg = optim_config(learning_rate=0.2, beta1=0.8, beta2=0.99, splus_ema_rate=0.9, splus_inverse_every=7,
+                       splus_eigh_eps=1e-20, splus_max_dim=50, splus_nonstandard_constant=2e-3,
+                       splus_nonstandard='role', splus_order='optax')
+    groups = [dict(params=[p], lr=0.2, initial_lr=0.2, eps=1e-8, weight_decay=0.3)]
+    g = optim.from_config(SPlus, groups, cfg).param_groups[0]
     assert (g['lr'], g['betas'], g['ema_rate'], g['inverse_every'], g['eigh_eps'], g['max_dim'],
             g['nonstandard_constant'], g['nonstandard'], g['order'], g['weight_decay']) == \
         (0.2, (0.8, 0.99), 0.9, 7, 1e-20, 50, 2e-3, 'role', 'optax', 0.3)

@@ -11,7 +11,7 @@ from fractions import Fraction as F
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, TINY
+from conftest import ROOT, TINY, optim_config
 
 import optim
 import parameterization as P
@@ -155,7 +155,7 @@ def test_bitwise_sp_at_base_width(name, opt):
         model, infos = P.build_model(c, dict(TINY), seed=0)
         init = {k: v.clone() for k, v in model.state_dict().items()}
         opt_obj = optim.build_optimizer(opt, P.param_groups(model, c, family, infos),
-                                        {**c, 'fused': False, 'tokens_per_iter': 64})
+                                        optim_config(**c, tokens_per_iter=64))
         idx = torch.randint(0, 65, (4, 16), generator=torch.Generator().manual_seed(1))
         _, loss = model(idx, idx)
         loss.backward()

@@ -43,38 +43,18 @@ import torch
 import triton
 import triton.language as tl
 
+from optim import matrix
+
 DTYPES = (torch.float32, torch.bfloat16, torch.float16)  # W, momentum and EMA; bases are fp32 (optim/splus.py)
 
 
 # -----------------------------------------------------------------------------
-# torch references (the eager path of optim/splus.py, 'official' order)
-
-def matmul_sign_ref(a, b):
-    """sign(a @ b) in fp32. a (M, K), b (K, N)."""
-    return torch.sign(a.float() @ b.float())
-
-
-def matmul_update_ref(a, b, p, ema, *, scaled_lr, weight_decay, ema_rate):
-    """U = a @ b; W <- W - s U; EMA <- lerp(EMA, W, 1 - ema_rate); W <- W (1 - s wd). In place on p, ema (M, N)."""
-    u = a.float() @ b.float()
-    p.add_(u, alpha=-scaled_lr)
-    ema.lerp_(p, 1 - ema_rate)
-    p.mul_(1 - scaled_lr * weight_decay)
-
+# torch reference (the eager path of optim/splus.py, 'official' order)
 
 def rotate_sign_update_ref(p, momentum, ema, QL, QR, *, scaled_lr, weight_decay, ema_rate):
     """One SPlus update of a rotated tensor, in place on p and ema: U = Q_L sign(Q_L^T M Q_R) Q_R^T, then W and
     EMA as optim/splus.py. p, momentum, ema (m, n); QL (m, m) fp32 or None; QR (n, n) fp32 or None (= identity)."""
-    M = momentum.to(torch.float32)
-    if QL is not None:
-        M = QL.T @ M
-    if QR is not None:
-        M = M @ QR
-    U = torch.sign(M)
-    if QL is not None:
-        U = QL @ U
-    if QR is not None:
-        U = U @ QR.T
+    U = matrix.project_back(torch.sign(matrix.project(momentum.to(torch.float32), QL, QR)), QL, QR)
     p.add_(U, alpha=-scaled_lr)
     ema.lerp_(p, 1 - ema_rate)
     p.mul_(1 - scaled_lr * weight_decay)
