@@ -204,6 +204,12 @@ if device.startswith('cuda') and not torch.cuda.is_available():
         f"--compile=False (config/demo_cpu.py sets them, with a model sized for a CPU)")
 if device == 'cpu' and dtype != 'float32':
     die(f"dtype='{dtype}' on the CPU: use --dtype=float32 (bf16/fp16 autocast is for CUDA)")
+try:  # the optimizer's own hyperparameters, on a stand-in tensor: a bad one is refused before any work
+    _probe = dict(params=[torch.zeros(2, 2, requires_grad=True)], role='hidden', lr=learning_rate, eps=eps,
+                  weight_decay=weight_decay)
+    optim.build_optimizer(optimizer, [_probe], dict(config, tokens_per_iter=1, fused=False))
+except ValueError as e:
+    die(e)
 own_hparams = set(getattr(opt_cls, 'hparams', {}))
 other_hparams = {k: v for k, v in optim.hparam_defaults().items() if k not in own_hparams}  # no effect on this run
 dataset_name = os.path.basename(os.path.normpath(dataset))  # a dataset given as a path is named by its folder

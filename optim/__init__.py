@@ -155,8 +155,9 @@ def check(optimizer, defaults):
         else:
             op, bound = rule.split()
             ok, what = COMPARE[op](value, float(bound)), rule
-        if not ok:
-            raise ValueError(f"{type(optimizer).__name__}: {arg}={value!r}: must be {what}")
+        if not ok:  # name the config key the user set (<name>_<arg> for an optimizer's own hyperparameter)
+            key = next((k for k in getattr(optimizer, 'hparams', {}) if k.endswith('_' + arg)), arg)
+            raise ValueError(f"{type(optimizer).__name__}: {key}={value!r}: must be {what}")
 
 
 def decouples_wd(name, cfg):

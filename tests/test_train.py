@@ -313,6 +313,8 @@ def test_gpu_sized_config_on_the_cpu_gets_a_hint(tmp_path, char_data):
     (['--tie_embeddings=True', '--parameterization=sp'], "tie_embeddings=True under 'sp'"),
     (['--optimizer=adam', '--wd_mode=independent'], 'decoupled weight decay'),
     (['--batch_size=abc'], 'batch_size expects int'),
+    (['--optimizer=muon', '--muon_ns_steps=-1'], 'Muon: muon_ns_steps=-1: must be >= 0'),
+    (['--optimizer=splus', '--splus_inverse_every=0'], 'splus_inverse_every=0'),
     (['config/nope.py'], 'config file config/nope.py not found'),
 ])
 def test_bad_config_gives_one_line_error(tmp_path, args, msg, char_data, monkeypatch):
