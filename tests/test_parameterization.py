@@ -116,13 +116,15 @@ def test_mup_spectral_adam_gives_gupta_table2():
         assert optim.get_optimizer_class(name).family == 'adam'
 
 
-@pytest.mark.parametrize('name, row', [('adamw', 'adam'), ('adopt', 'adam'), ('sophia', 'adam'),
-                                       ('lamb', 'invariant'), ('muon', 'muon')])
-def test_gupta_table2_rows_through_the_registry(name, row):
+@pytest.mark.parametrize('name, row, forced', [('adamw', 'adam', ''), ('adopt', 'adam', ''), ('sophia', 'adam', ''),
+                                               ('lamb', 'invariant', 'invariant'), ('muon', 'muon', '')])
+def test_gupta_table2_rows_through_the_registry(name, row, forced):
     """Each optimizer's declared family (optim.family_of, what train.py uses) lands on its Gupta Table 2 row under
     mup_spectral with absolute fan-in: AdamW, ADOPT, Sophia: input LR 1, hidden and readout 1/fan_in; LAMB: LR 1
-    everywhere. Muon (not in Gupta's table): width-invariant hidden LR, AdamW's rule for the other roles."""
-    cfg = dict(parameterization='mup_spectral', base_width=None)
+    everywhere, which is optimizer_family='invariant' (LAMB's own default is the width-stable adafactor rule,
+    test_lamb_default_is_the_adafactor_rule). Muon (not in Gupta's table): width-invariant hidden LR, AdamW's rule
+    for the other roles."""
+    cfg = dict(parameterization='mup_spectral', base_width=None, optimizer_family=forced)
     family = optim.family_of(name, cfg)
     for width in (64, 256):
         _, groups, g = groups_at(width, cfg, family)
@@ -135,6 +137,17 @@ def test_gupta_table2_rows_through_the_registry(name, row):
         assert lr['lm_head.weight'] == pytest.approx(1.0 if row == 'invariant' else 1 / width)
     # optimizer_family overrides every role (compare theories, e.g. LAMB as adafactor)
     assert set(optim.family_of(name, dict(cfg, optimizer_family='adafactor')).values()) == {'adafactor'}
+
+
+def test_lamb_default_is_the_adafactor_rule():
+    """LAMB's update is lr x ||W||_F in size: the adafactor family, hidden LR ~ fan_in^-1/2 under mup_spectral
+    with absolute fan-in (Gupta's c = 0 lets the hidden update's spectral size grow like sqrt(n))."""
+    cfg = dict(parameterization='mup_spectral', base_width=None)
+    assert set(optim.family_of('lamb', cfg).values()) == {'adafactor'}
+    for width in (64, 256):
+        _, _, g = groups_at(width, cfg, optim.family_of('lamb', cfg))
+        assert g['transformer.h.0.attn.c_attn.weight']['lr'] == pytest.approx(width ** -0.5)
+        assert g['lm_head.weight']['lr'] == 1.0 and g['transformer.wte.weight']['lr'] == 1.0
 
 
 BASE_RELATIVE = [p for p in P.ABC if p != 'nanogpt']

@@ -1,6 +1,7 @@
 # SPlus paper, Figure 3 at small scale: the optimal LR of SPlus transfers across width (2/(m+n) shape scaling),
 # that of Adam and of Shampoo does not. Everything in SP (nanoGPT init, one global LR for every layer), so the only
-# width correction is the optimizer's own: splus is 'invariant' by construction, adamw and shampoo are not.
+# width correction is the optimizer's own: SPlus's hidden updates are width-invariant by construction (2/(m+n)), its
+# sign-updated embedding and readout (§5.1) are not, and neither are adamw's and shampoo's.
 # What differs from the paper: Tiny Shakespeare char with a 4-layer GPT instead of their 160M Transformer on
 # OpenWebText / ImageNet; 2000 steps; widths 128 -> 1024 with head dimension 64 (heads scale with width, as in
 # their models); LR grids of half decades around each optimizer's default.
