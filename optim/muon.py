@@ -78,13 +78,18 @@ def update_scale(shape, scale='original'):
     raise ValueError(f"muon_scale '{scale}': use 'original' or 'match_rms_adamw'")
 
 
-def muon_update_(p, grad, momentum_buffer, *, lr, weight_decay, momentum, nesterov, ns_steps, ns_dtype, scale):
-    """One Muon step of the 2-D param p (fan_out, fan_in) in place; momentum_buffer: its B, same shape."""
+def muon_update_(p, grad, momentum_buffer, *, lr, weight_decay, momentum, nesterov, ns_steps, ns_dtype, scale,
+                 blocks=1):
+    """One Muon step of the 2-D param p (fan_out, fan_in) in place; momentum_buffer: its B, same shape.
+    blocks > 1: p stacks that many (fan_out / blocks, fan_in) matrices along its rows (q, k, v), each orthogonalised
+    and scaled on its own."""
     momentum_buffer.lerp_(grad, 1 - momentum)
     U = grad.lerp(momentum_buffer, momentum) if nesterov else momentum_buffer  # a new tensor: p.grad is not touched
-    O = zeropower_via_newtonschulz5(U, ns_steps, ns_dtype)
+    parts = U.chunk(blocks) if blocks > 1 else [U]
+    O = torch.cat([zeropower_via_newtonschulz5(u, ns_steps, ns_dtype) for u in parts]) if blocks > 1 else \
+        zeropower_via_newtonschulz5(U, ns_steps, ns_dtype)
     p.mul_(1 - lr * weight_decay)
-    p.add_(O.to(p.dtype), alpha=-lr * update_scale(p.shape, scale))
+    p.add_(O.to(p.dtype), alpha=-lr * update_scale(parts[0].shape, scale))
 
 
 def adamw_update_(p, grad, exp_avg, exp_avg_sq, step, *, lr, betas, eps, weight_decay):
@@ -119,15 +124,17 @@ class Muon(torch.optim.Optimizer):
         'muon_ns_dtype': 'auto',  # auto (bfloat16 on CUDA, fp32+ on CPU) | bfloat16 | float32 | float64
         'muon_scale': 'original',  # original: sqrt(max(1, fan_out/fan_in)) | match_rms_adamw: 0.2 sqrt(max)
         'muon_adam_lr_ratio': 0.015,  # AdamW roles: lr x this (official 3e-4 / 0.02)
+        'muon_split_qkv': True,  # orthogonalise the stacked q, k, v projection (c_attn) as three matrices
     }
     allowed = {'momentum': '[0, 1)', 'nesterov': (True, False), 'ns_steps': '>= 0',
                'ns_dtype': ('auto', 'bfloat16', 'float16', 'float32', 'float64'),
-               'scale': ('original', 'match_rms_adamw'), 'adam_lr_ratio': '>= 0'}
+               'scale': ('original', 'match_rms_adamw'), 'adam_lr_ratio': '>= 0', 'split_qkv': (True, False)}
 
     def __init__(self, params, lr=0.02, weight_decay=0.0, momentum=0.95, nesterov=True, ns_steps=5,
-                 ns_dtype='auto', scale='original', adam_lr_ratio=0.015, betas=(0.9, 0.95), eps=1e-10):
+                 ns_dtype='auto', scale='original', adam_lr_ratio=0.015, split_qkv=True, betas=(0.9, 0.95), eps=1e-10):
         defaults = dict(lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov, ns_steps=ns_steps,
-                        ns_dtype=ns_dtype, scale=scale, adam_lr_ratio=adam_lr_ratio, betas=tuple(betas), eps=eps)
+                        ns_dtype=ns_dtype, scale=scale, adam_lr_ratio=adam_lr_ratio, split_qkv=split_qkv,
+                        betas=tuple(betas), eps=eps)
         optim.check(self, defaults)
         super().__init__(params, defaults)
 
@@ -135,6 +142,17 @@ class Muon(torch.optim.Optimizer):
     def uses_muon(group, p):
         """Muon for 2-D params of hidden groups (or groups without a role); AdamW for all others."""
         return group.get('role', 'hidden') == 'hidden' and p.ndim == 2
+
+    @staticmethod
+    def row_blocks(group, i, p):
+        """3 for model.py's stacked q, k, v projection (a parameter named ...attn.c_attn.weight in the group's
+        'names', which parameterization.param_groups provides) under split_qkv, else 1. Orthogonalising the stack
+        as one matrix spreads one spectral budget over q, k and v of every head: with head_dim fixed and more heads
+        at larger width, the attention-logit update then grew with width (slope +0.3 vs log width in
+        tests/test_width_stability.py; +0.1 split, as modded-nanogpt orthogonalises q, k, v apart)."""
+        names = group.get('names')
+        split = group['split_qkv'] and names and names[i].endswith('attn.c_attn.weight') and p.shape[0] % 3 == 0
+        return 3 if split else 1
 
     def _init_state(self, p, group):
         """Muon's momentum buffer, or AdamW's moments, in the parameter's dtype."""
@@ -149,7 +167,7 @@ class Muon(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            for p in group['params']:
+            for i, p in enumerate(group['params']):
                 if p.grad is None:
                     continue
                 state = self.state[p]
@@ -160,7 +178,8 @@ class Muon(torch.optim.Optimizer):
                     muon_update_(p, p.grad, state['momentum_buffer'], lr=group['lr'],
                                  weight_decay=group['weight_decay'], momentum=group['momentum'],
                                  nesterov=group['nesterov'], ns_steps=group['ns_steps'],
-                                 ns_dtype=ns_dtype_for(group['ns_dtype'], p), scale=group['scale'])
+                                 ns_dtype=ns_dtype_for(group['ns_dtype'], p), scale=group['scale'],
+                                 blocks=self.row_blocks(group, i, p))
                 else:
                     adamw_update_(p, p.grad, state['exp_avg'], state['exp_avg_sq'], state['step'],
                                   lr=group['lr'] * group['adam_lr_ratio'], betas=group['betas'], eps=group['eps'],
