@@ -178,3 +178,24 @@ def test_ns_dtype_auto_on_cpu_is_the_param_precision():
     """'auto' = float32/float64 on CPU: differs from an explicit bfloat16 run, equals an explicit float64 one."""
     assert torch.equal(update(ns_dtype='auto'), update(ns_dtype='float64'))
     assert not torch.equal(update(ns_dtype='auto'), update(ns_dtype='bfloat16'))
+
+
+@pytest.mark.parametrize('split', [True, False])
+def test_stacked_qkv_is_orthogonalised_per_block(split):
+    """A parameter named ...attn.c_attn.weight (3d, d) is q, k, v stacked: with muon_split_qkv each (d, d) block is
+    orthogonalised and scaled (sqrt(max(1, d/d)) = 1) on its own; without, the stack is one (3d, d) matrix (scale
+    sqrt(3)). Other names are never split."""
+    d = 8
+    g = torch.randn(3 * d, d, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    names = ['transformer.h.0.attn.c_attn.weight', 'transformer.h.0.mlp.c_fc.weight']
+    p = [torch.nn.Parameter(torch.zeros(3 * d, d, dtype=torch.float64)) for _ in names]
+    opt = Muon([dict(params=p, names=names, role='hidden')], lr=1.0, momentum=0.0, nesterov=False,
+               ns_dtype='float64', split_qkv=split)
+    for q in p:
+        q.grad = g.clone()
+    opt.step()
+    ns = lambda m: zeropower_via_newtonschulz5(m, 5, torch.float64)  # noqa: E731
+    stacked = -ns(g) * 3 ** 0.5
+    expected = -torch.cat([ns(b) for b in g.chunk(3)]) if split else stacked
+    torch.testing.assert_close(p[0].detach(), expected)
+    torch.testing.assert_close(p[1].detach(), stacked)  # another name: one matrix
