@@ -292,3 +292,23 @@ def test_the_checks_catch_what_they_should(monkeypatch, tmp_path):
     assert commands(page.read_text()) == [(8, 'python train.py      --n_layer=2')]
     assert path_errors("```sh\nqsub -v CONFIG=config/nope.py scripts/launch/slurm.sh  # config/x.py\n```\n") == \
         ['line 2: config/nope.py does not exist']
+
+
+def exponent_table(alignment='full'):
+    """docs/parameterization.md's LR-exponent table, computed from parameterization.lr_exponents."""
+    import parameterization as P
+    from fractions import Fraction
+    signs = {Fraction(1, 2): '½', Fraction(-1, 2): '−½'}
+    fmt = lambda x: signs.get(Fraction(x), str(Fraction(x)).replace('-', '−'))  # noqa: E731
+    lines = ['| parameterization | family | embedding | hidden | readout | vector |', '|---|---|---|---|---|---|']
+    for p in ('sp', 'ntk', 'mup', 'mfp', 'mup_spectral'):
+        for fam in P.FAMILIES:
+            c = P.lr_exponents(P.ABC[p], fam, alignment)
+            lines.append(f"| `{p}` | {fam} | " + ' | '.join(fmt(c[r]) for r in ('embedding', 'hidden', 'readout', 'vector')) + ' |')
+    return '\n'.join(lines)
+
+
+def test_parameterization_doc_table_is_the_codes():
+    text = (ROOT / 'docs' / 'parameterization.md').read_text()
+    block = text.split('<!-- exponent-table:full -->\n')[1].split('\n<!-- /exponent-table -->')[0]
+    assert block == exponent_table('full')
