@@ -329,7 +329,7 @@ def test_bad_config_gives_one_line_error(tmp_path, args, msg, char_data, monkeyp
 
 def test_torchrun_ddp_two_ranks_and_resume_on_one(tmp_path, char_data):
     """2 gloo ranks on the CPU train, rank 0 writes the run folder, and the checkpoint resumes in 1 process.
-    (Equality with a single process is the distributed issue's test: each rank draws its own batches.)"""
+    (Equality with a single process is tests/test_distributed.py's: each rank draws its own batches.)"""
     common = [f'--out_dir={tmp_path}', '--run_name=ddp', '--gradient_accumulation_steps=2']
     r = run_script(['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', 'train.py',
                     'config/debug_cpu.py', '--max_iters=10', *common])
