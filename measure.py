@@ -238,6 +238,7 @@ def loglog_slopes(rows, x='width', y='delta'):
 # The combinations the repository claims width-stable: every role's output moves by a width-independent amount per
 # step (update_coords slope ~ 0) with alignment 'full', lr_scaling 'per_layer' and each optimizer's own families.
 # Head rules: 'n_head' = n_head fixed (head_dim grows with width), 'head_dim' = head_dim fixed (heads grow).
+# 'muon_rms' is Muon with muon_scale='rms' (tests/test_width_stability.py VARIANTS), measured in its one listed case.
 # tests/test_width_stability.py holds every claimed combination to its bound and every other one to exceeding it;
 # NOT_CLAIMED says why each other one is not claimed, with what it measured (widths 32-256, 3 steps, 8 tokens).
 EVERY_OPTIMIZER = ('sgd', 'adam', 'adamw', 'adam_atan2', 'adam_ps', 'adafactor', 'adopt', 'lamb', 'sophia', 'splus',
@@ -270,7 +271,7 @@ def _except(*names):
 WIDTH_STABLE_CLAIMS = {  # parameterization -> head rule -> optimizers
     'sp':           {'n_head': (), 'head_dim': _except(*_EIGENBASIS, *_EARLY_SGD_LIKE, *_SP_LOGITS)},
     'ntk':          {'n_head': (), 'head_dim': _except(*_EIGENBASIS, *_EARLY_SGD_LIKE, *_SP_LOGITS)},
-    'mup':          {'n_head': _except('sgd', *_EIGENBASIS, *_EARLY_SGD_LIKE),
+    'mup':          {'n_head': _except('sgd', *_EIGENBASIS, *_EARLY_SGD_LIKE) + ('muon_rms',),  # muon_scale='rms'
                      'head_dim': _except(*_EIGENBASIS, *_EARLY_SGD_LIKE)},
     'mfp':          {'n_head': _except('sgd', 'adam_ps', *_EIGENBASIS, *_EARLY_SGD_LIKE),
                      'head_dim': _except(*_EIGENBASIS, *_EARLY_SGD_LIKE)},
