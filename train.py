@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 import dist
+import logger
 import measure
 import optim
 import parameterization as P
@@ -56,6 +57,10 @@ init_from = 'scratch'  # 'scratch' | 'resume' (from <run dir>/ckpt.pt) | 'auto' 
 seed = 1337
 sample_tokens = 0  # generate and print this many tokens at the end (0: no sample)
 alignment_interval = 0  # > 0: log Everett's log alignment ratio (Def. 3.1) of every dense layer this often
+wandb_log = False  # also log the metrics rows to Weights & Biases (logger.py; needs the wandb package)
+wandb_project = 'nanomup'
+wandb_run_name = ''  # '' -> run_name
+tensorboard = False  # also log the metrics rows to TensorBoard: event files in <run dir>/tb/ (needs tensorboard)
 # data
 dataset = 'shakespeare_char'
 gradient_accumulation_steps = 1  # micro-steps per optimizer step (total over all ranks)
@@ -141,7 +146,8 @@ config_keys = [k for k, v in globals().items() if not k.startswith('_') and isin
 # lr_decay_iters=0 means "max_iters", so a new max_iters that moves a decaying schedule's end is refused too
 # (config_changes compares lr_decay_iters as resolved).
 RESUME_SAFE = ('init_from', 'overwrite', 'out_dir', 'run_name', 'max_iters', 'eval_interval', 'log_interval',
-               'always_save_checkpoint', 'alignment_interval', 'sample_tokens', 'parallel')
+               'always_save_checkpoint', 'alignment_interval', 'sample_tokens', 'parallel',
+               'wandb_log', 'wandb_project', 'wandb_run_name', 'tensorboard')
 RUN_FILES = ('summary.json', 'ckpt.pt', 'metrics.jsonl', 'config.json', 'groups.txt')  # summary.json first: the mark
 # that the run is done goes before anything else when a run is started over
 CKPT_KEYS = ('model', 'optimizer', 'model_args', 'iter_num', 'best_val_loss', 'best_iter', 'config', 'rng')
@@ -195,6 +201,9 @@ if lr_schedule not in ('constant', 'cosine', 'linear', 'wsd'):
     die(f"unknown lr_schedule '{lr_schedule}': choose one of constant, cosine, linear, wsd")
 if hessian_micro_steps < 0:
     die(f"hessian_micro_steps={hessian_micro_steps}: use 1 (official Sophia: one micro-batch per rank), n, or 0 (all)")
+why = logger.check(config)  # wandb_log / tensorboard: the package is there, before any work
+if why:
+    die(why)
 if init_from not in ('scratch', 'resume', 'auto'):
     die(f"unknown init_from '{init_from}': choose one of scratch, resume, auto")
 if overwrite and init_from == 'resume':
@@ -680,6 +689,7 @@ def log_metrics(row):
     if master_process:
         metrics_file.write(json.dumps(row) + '\n')
         metrics_file.flush()
+        run_logger.log(row)  # the same row to wandb / TensorBoard when asked (logger.py)
 
 
 def wall_time():
@@ -705,6 +715,7 @@ if master_process:  # every check has passed: from here on the run folder is wri
             f.writelines(plan['kept'])
         os.replace(metrics_path + '.tmp', metrics_path)
     metrics_file = open(metrics_path, 'a' if resume else 'w')
+    run_logger = logger.open_loggers(config, run_dir, iter_num, resume)
 
 # -----------------------------------------------------------------------------
 # training loop
@@ -848,6 +859,7 @@ if master_process:
                    mfu=mfu_avg if mfu_avg >= 0 else None)
     atomic_json(summary, os.path.join(run_dir, 'summary.json'))
     metrics_file.close()
+    run_logger.close()
     if diverged:
         print(f"run diverged: stopped at iter {iter_num}; {run_dir}/summary.json has diverged: true")
     else:
