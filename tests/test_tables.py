@@ -363,7 +363,8 @@ def test_learning_rate_x_weight_decay_tables(tmp_path):
     md = (out / 'mup_adamw_width_lr_wd.md').read_text()
     assert '| LR \\ WD | 0.0001 | 0.0003162 |' in md
     assert len([line for line in md.splitlines() if line.startswith('|') and '**' in line]) == 3  # one per width
-    assert '| 128 | 0.005 | 0.02 | (0.003162, 0.03162): 2.435 |' in md  # ln(0.003162/0.005)^2 + ln(0.03162/0.02)^2 + 2.015
+    # best cell: ln(0.003162 / 0.005)^2 + ln(0.03162 / 0.02)^2 + 2.015
+    assert '| 128 | 0.005 | 0.02 | (0.003162, 0.03162): 2.435 |' in md
     best = [r for r in csv.DictReader(open(out / 'mup_adamw_width_lr_wd.csv')) if r['best'] == 'True']
     assert [(r['n_embd'], float(r['learning_rate']), float(r['weight_decay'])) for r in best] == \
         [('64', 1e-2, 1e-2), ('128', lrs[3], wds[5]), ('256', lrs[3], wds[5])]
