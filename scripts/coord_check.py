@@ -14,6 +14,7 @@ Coordinate check (Yang et al. 2021; microsoft/mup's get_coord_data), three ways:
     $ python scripts/coord_check.py --parameterization=sp --lr_scaling=global
     $ python scripts/coord_check.py --measure=update --widths=32,64,128,256 --block_size=4
     $ python scripts/coord_check.py --depths=2,4,8,16 --width=64 --depth_alpha=1 --block_size=4
+    $ python scripts/coord_check.py --measure=update --widths=32,64,128,256 --block_size=4 --tie_embeddings=True
 
 The model, its init and its param groups come from parameterization.build_model / param_groups and the
 optimizer from optim.build_optimizer: exactly the code train.py trains with. Keys of parameterization.DEFAULTS
@@ -63,6 +64,7 @@ widths = (128, 256, 512, 1024, 2048)  # --widths=32,64,128
 n_layer = 2
 n_head = 2
 head_dim = 0
+tie_embeddings = False  # share wte and lm_head (the muP family's rule for the shared matrix: parameterization.py)
 block_size = 64
 batch_size = 2  # keep batch_size * block_size <= the smallest width: a low-rank update is fully aligned with its
                 # input (Everett's full alignment, the regime muP's exponents are derived for); with more tokens
@@ -164,7 +166,8 @@ def coord_data(cfg, widths, batches, vocab_size, device):
     for seed in range(cfg['seeds']):
         for width in widths:
             model_args = dict(n_layer=cfg['n_layer'], n_head=cfg['n_head'], head_dim=cfg['head_dim'], n_embd=width,
-                              block_size=cfg['block_size'], vocab_size=vocab_size, bias=False, dropout=0.0)
+                              block_size=cfg['block_size'], vocab_size=vocab_size, bias=False, dropout=0.0,
+                              tie_embeddings=cfg['tie_embeddings'])
             model, infos = P.build_model(cfg, model_args, device, seed=seed)
             opt = optim.build_optimizer(cfg['optimizer'], P.param_groups(model, cfg, family, infos), cfg)
             stats, hooks = {}, []
@@ -276,6 +279,9 @@ def main(argv):
         err = check_axes(cfg)
         if err:
             raise ValueError(err)
+        if cfg['tie_embeddings']:  # one shared matrix under sp / ntk: refused now, not after the first width
+            P.check_tied(cfg, GPTConfig(tie_embeddings=True),
+                         P.role_exponents(cfg, optim.family_of(optimizer, cfg))[0])
     except (ConfigError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
@@ -285,7 +291,7 @@ def main(argv):
     stem = os.path.join(out_dir, tag or f'{parameterization}_{optimizer}' + {
         'activation': '', 'update': '_update', 'depth': f'_depth_alpha{depth_alpha:g}'}[kind])
     what = (f"{parameterization} + {optimizer} (lr {learning_rate:g}, lr_scaling {lr_scaling}, base width "
-            f"{base_width})")
+            f"{base_width}{', tied embeddings' if tie_embeddings else ''})")
     if kind == 'activation':
         print(f"coord check: {what}, widths {list(widths)}, {steps} steps x {seeds} seeds on {source}")
         rows = coord_data(cfg, list(widths), fixed_batches(cfg, data, vocab_size, steps, device), vocab_size, device)
