@@ -167,7 +167,7 @@ def coord_data(cfg, widths, batches, vocab_size, device):
         for width in widths:
             model_args = dict(n_layer=cfg['n_layer'], n_head=cfg['n_head'], head_dim=cfg['head_dim'], n_embd=width,
                               block_size=cfg['block_size'], vocab_size=vocab_size, bias=False, dropout=0.0,
-                              tie_embeddings=cfg['tie_embeddings'])
+                              tie_embeddings=cfg.get('tie_embeddings', False))
             model, infos = P.build_model(cfg, model_args, device, seed=seed)
             opt = optim.build_optimizer(cfg['optimizer'], P.param_groups(model, cfg, family, infos), cfg)
             stats, hooks = {}, []
