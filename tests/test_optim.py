@@ -141,7 +141,7 @@ def test_deterministic_under_a_seed(name):
 
 # a valid value other than the default, for the own keys whose generic other value (below) is not allowed
 OTHER = {'adafactor_clip_threshold': 2.0, 'muon_ns_dtype': 'float64', 'muon_scale': 'rms',
-         'shampoo_graft': 'none', 'splus_nonstandard': 'role', 'splus_order': 'optax', 'splus_kernel': 'torch',
+         'shampoo_graft': 'none', 'splus_nonstandard': 'shape', 'splus_order': 'optax', 'splus_kernel': 'torch',
          'sophia_kernel': 'torch', 'psgd_memory_save_mode': 'one_diag'}
 
 
