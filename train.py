@@ -108,7 +108,7 @@ zero_init_readout = False
 zero_init_query = False
 # optimizer
 optimizer = 'adamw'  # see optim/__init__.py REGISTRY
-optimizer_family = ''  # '' = the optimizer's own family; or sgd | adam | adafactor | invariant to compare theories
+optimizer_family = ''  # '' = the optimizer's own family; or sgd | adam | adafactor | invariant | invariant_rms
 learning_rate = 1e-3  # base LR: each group's LR is learning_rate * its multiplier * the schedule
 max_iters = 2000
 weight_decay = 0.0
