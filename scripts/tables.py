@@ -193,6 +193,16 @@ def transfer_scores(means_by_x):
 # -----------------------------------------------------------------------------
 # grouping runs into tables
 
+def lr_table(runs, axis, metric):
+    """{x: {lr: {seed: loss}}} of runs that differ only in the axis (n_embd or n_layer), the LR and the seed."""
+    table = {}
+    for r in runs:
+        c = r['config']
+        table.setdefault(c[axis], {}).setdefault(c['learning_rate'], {})[c.get('seed')] = metric_value(r['summary'],
+                                                                                                      metric)
+    return table
+
+
 def build_tables(runs, metric):
     """[(tag, title, axis, {x: {lr: {seed: loss}}})]: one table per group and varying axis."""
     configs = [r['config'] for r in runs]
@@ -210,12 +220,7 @@ def build_tables(runs, metric):
         for axis in axes:
             other = 'n_layer' if axis == 'n_embd' else 'n_embd'
             for ov in sorted({m['config'][other] for m in members}):
-                sub = [m for m in members if m['config'][other] == ov]
-                table = {}
-                for m in sub:
-                    c = m['config']
-                    table.setdefault(c[axis], {}).setdefault(c['learning_rate'], {})[c.get('seed')] = \
-                        metric_value(m['summary'], metric)
+                table = lr_table([m for m in members if m['config'][other] == ov], axis, metric)
                 suffix = f"_{'d' if other == 'n_layer' else 'w'}{ov}" if varies[other] else ''
                 tag = f"{key[0]}_{key[1]}{extra}_{AXES[axis]}{suffix}"
                 where = ''.join(f", {k}={v}" for k, v in zip(context, key[2:]))
@@ -401,6 +406,19 @@ def plot_optimal_lr(path, title, axis, a):
     plt.close(fig)
 
 
+def write_table(out, tag, title, axis, table, metric, n_boot=1000, plots=True, cmd=''):
+    """One table's files in out: <tag>.md, <tag>.csv, <tag>_optimal_lr.csv and (plots) the two PNGs. Returns
+    (analysis, markdown)."""
+    a = analyse(table, n_boot)
+    md = markdown(title, axis, table, a)
+    (Path(out) / f"{tag}.md").write_text((f"<!-- made by: {cmd} -->\n" if cmd else '') + md)
+    write_csvs(str(Path(out) / tag), axis, table, a)
+    if plots:
+        plot_loss_vs_lr(Path(out) / f"{tag}_loss_vs_lr.png", title, axis, table, a, metric)
+        plot_optimal_lr(Path(out) / f"{tag}_optimal_lr.png", title, axis, a)
+    return a, md
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description="LR / width tables, power-law fits and plots from a sweep folder.")
     ap.add_argument('run_dir')
@@ -421,13 +439,7 @@ def main(argv):
     cmd = ' '.join(['python scripts/tables.py', *argv])
     doc, fits = [f"<!-- made by: {cmd} -->", f"# LR transfer: {args.run_dir} ({len(runs)} runs, {args.metric})", ''], []
     for tag, title, axis, table in build_tables(runs, args.metric):
-        a = analyse(table, args.bootstrap)
-        md = markdown(title, axis, table, a)
-        (out / f"{tag}.md").write_text(f"<!-- made by: {cmd} -->\n" + md)
-        write_csvs(str(out / tag), axis, table, a)
-        if not args.no_plots:
-            plot_loss_vs_lr(out / f"{tag}_loss_vs_lr.png", title, axis, table, a, args.metric)
-            plot_optimal_lr(out / f"{tag}_optimal_lr.png", title, axis, a)
+        a, md = write_table(out, tag, title, axis, table, args.metric, args.bootstrap, not args.no_plots, cmd)
         doc.append(md)
         fits.append([tag, axis, len(a['xs']), a['e'], *a['e_ci'], a['k'], len(a['edges'])])
     with open(out / 'fits.csv', 'w', newline='') as f:
