@@ -5,7 +5,6 @@ what each claim needs, and every claim end to end at smoke scale (one of them ki
     pytest tests/test_reproduce.py
 """
 
-import importlib.util
 import json
 import math
 import os
@@ -16,21 +15,13 @@ import time
 
 import numpy as np
 import pytest
-from conftest import ROOT, run_script
+from conftest import ROOT, load_script, run_script
 
 
-def load(name):
-    sys.path.insert(0, str(ROOT / 'scripts'))
-    spec = importlib.util.spec_from_file_location(name, ROOT / 'scripts' / f'{name}.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-V = load('verdicts')
-C = load('claims')
-R = load('reproduce')
-S = load('sweep')
+V = load_script('verdicts')
+C = load_script('claims')
+R = load_script('reproduce')
+S = load_script('sweep')
 NAN = math.nan
 
 
