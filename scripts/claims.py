@@ -105,9 +105,12 @@ def paper_fit(optimizer, axis):
 
 def paper_text(optimizer, axis):
     number, e, best = paper_fit(optimizer, axis)
+    lrs = sorted(GUPTA[(optimizer, axis)][2])
+    edge = sum(b in (lrs[0], lrs[-1]) for b in best)
     what = 'widths 128-2048' if axis == 'width' else 'depths 2-64'
-    return (f"Table {number}: best LR {', '.join(f'{b:g}' for b in best)} at {what}; the power law fitted to that "
-            f"table with our code: e = {e:+.2f}")
+    return (f"Table {number}: best LR {', '.join(f'{b:g}' for b in best)} at {what}"
+            + (f" ({edge} of {len(best)} at the edge of their grid)" if edge else '')
+            + f"; the power law fitted to that table with our code: e = {e:+.2f}")
 
 
 # -----------------------------------------------------------------------------

@@ -260,6 +260,22 @@ def test_every_registered_claim_has_its_files_and_make_target():
         assert claim['sweeps']['laptop'] == f'config/repro/laptop/{name}.py'
 
 
+@pytest.mark.parametrize('scale', ['laptop', 'paper'])
+def test_dry_run_writes_the_sweep_with_the_files_run_names(scale, tmp_path):
+    """The sweep reproduce.py runs names its runs as the scale's own sweep file does (grid and points expanded), so
+    runs made with `scripts/sweep.py <file>` count as finished; --set goes to `fixed`, outside the names."""
+    r = run_script(['scripts/reproduce.py', 'gupta_width', f'--scale={scale}', '--dry-run', '--set', 'eval_iters=9',
+                    '--work-dir', tmp_path / 'runs', '--results-dir', tmp_path / 'results'])
+    assert r.returncode == 0, r.stderr
+    spec = S.load_sweep(ROOT / C.CLAIMS['gupta_width']['sweeps'][scale])
+    derived = S.load_sweep(tmp_path / 'runs' / 'reproduce_sweep.py')
+    assert [n for n, _ in S.expand(derived)] == [n for n, _ in S.expand(spec)]
+    assert derived['fixed'] == dict(spec['fixed'], eval_iters=9) and derived['sweep_dir'] == str(tmp_path / 'runs')
+    n = len(S.expand(spec))
+    assert f"gupta_width ({scale}): {n} runs, 0 already finished" in r.stdout and n == {'laptop': 504, 'paper': 675}[scale]
+    assert not (tmp_path / 'results').exists()
+
+
 def test_bad_input_is_one_line_before_any_run(tmp_path):
     for args, msg in ((['nope'], "unknown claim 'nope'"), (['everett', '--scale=huge'], "unknown scale 'huge'"),
                       (['everett', '--set', 'n_layers=2'], '--set n_layers: not a train.py config key'),
