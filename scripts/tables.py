@@ -250,6 +250,16 @@ def transfer_scores(means_by_x):
 # -----------------------------------------------------------------------------
 # grouping runs into tables
 
+def lr_table(runs, axis, metric):
+    """{x: {lr: {seed: loss}}} of runs that differ only in the axis (n_embd or n_layer), the LR and the seed."""
+    table = {}
+    for r in runs:
+        c = r['config']
+        table.setdefault(c[axis], {}).setdefault(c['learning_rate'], {})[c.get('seed')] = metric_value(r['summary'],
+                                                                                                      metric)
+    return table
+
+
 def build_tables(runs, metric, axis='auto', optimize=('learning_rate',)):
     """[(tag, title, axis, {x: {h: {seed: loss}}})]: one table per group and axis. h is the optimized
     hyperparameter's value (learning_rate, or weight_decay), or with two, a (learning_rate, weight_decay) pair
@@ -578,6 +588,20 @@ def plot_optimal_lr(path, title, axis, a, hp='learning_rate'):
     plt.close(fig)
 
 
+def write_table(out, tag, title, axis, table, metric, n_boot=1000, plots=True, cmd='', hp='learning_rate'):
+    """One table's files in out: <tag>.md, <tag>.csv, <tag>_optimal_<lr|wd>.csv and (plots) the two PNGs. Returns
+    (analysis, markdown)."""
+    sym = HPARAMS[hp][1]
+    a = analyse(table, n_boot)
+    md = markdown(title, axis, table, a, hp=hp)
+    (Path(out) / f"{tag}.md").write_text((f"<!-- made by: {cmd} -->\n" if cmd else '') + md)
+    write_csvs(str(Path(out) / tag), axis, table, a, hp)
+    if plots:
+        plot_loss_vs_lr(Path(out) / f"{tag}_loss_vs_{sym}.png", title, axis, table, a, metric, hp)
+        plot_optimal_lr(Path(out) / f"{tag}_optimal_{sym}.png", title, axis, a, hp)
+    return a, md
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description="LR / width (and any axis) tables, power-law fits and plots from a "
                                              "sweep folder.")
@@ -615,17 +639,11 @@ def main(argv):
     out = Path(args.out or os.path.join(args.run_dir, 'tables'))
     out.mkdir(parents=True, exist_ok=True)
     cmd = ' '.join(['python scripts/tables.py', *argv])
-    hp, (col, sym) = args.optimize, HPARAMS[args.optimize]
+    hp = args.optimize
     what = 'LR transfer' if hp == 'learning_rate' else 'weight-decay transfer'
     doc, fits = [f"<!-- made by: {cmd} -->", f"# {what}: {args.run_dir} ({len(runs)} runs, {args.metric})", ''], []
     for tag, title, axis, table in build_tables(runs, args.metric, args.axis, (hp,)):
-        a = analyse(table, args.bootstrap)
-        md = markdown(title, axis, table, a, hp=hp)
-        (out / f"{tag}.md").write_text(f"<!-- made by: {cmd} -->\n" + md)
-        write_csvs(str(out / tag), axis, table, a, hp)
-        if not args.no_plots:
-            plot_loss_vs_lr(out / f"{tag}_loss_vs_{sym}.png", title, axis, table, a, args.metric, hp)
-            plot_optimal_lr(out / f"{tag}_optimal_{sym}.png", title, axis, a, hp)
+        a, md = write_table(out, tag, title, axis, table, args.metric, args.bootstrap, not args.no_plots, cmd, hp)
         doc.append(md)
         fits.append([tag, axis, len(a['xs']), a['e'], *a['e_ci'], a['k'], len(a['edges']), hp])
     for tag, title, axis, grid in build_grids(runs, args.metric, args.axis):

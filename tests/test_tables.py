@@ -6,24 +6,16 @@ equal hand-computed values, diverged runs are counted and never chosen.
 """
 
 import csv
-import importlib.util
 import json
 import math
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import load_script
 
 
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / 'scripts' / f'{name}.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-T = load('tables')
-S = load('steps_to_adam')
+T = load_script('tables')
+S = load_script('steps_to_adam')
 
 
 def write_run(root, name, summary, metrics=None, **config):
