@@ -256,9 +256,10 @@ def verdict_paragraph(claim, res, scale, label):
         'laptop': "Laptop scale: a small GPT on Tiny Shakespeare char trained for a few hundred steps on a CPU "
                   "(Settings), orders of magnitude smaller and shorter than the papers' models: the verdict says "
                   "whether the paper's effect shows at this scale, with the thresholds of scripts/verdicts.py "
-                  f"(flat: interval contains 0 or |e| <= {V.FLAT:g}; inconclusive when more than "
-                  f"{V.MAX_EDGE_FRACTION:.0%} of the optima sit on a grid edge or an interval is wider than "
-                  f"{V.MAX_CI_WIDTH:g}).",
+                  f"(flat across width or depth: interval contains 0 or |e| <= {V.FLAT:g}; a predicted exponent: "
+                  f"within d/2 of it, d its distance to the alternative, its interval inside it ± d; inconclusive "
+                  f"when more than {V.MAX_EDGE_FRACTION:.0%} of the optima sit on a grid edge or an interval is "
+                  f"wider than {V.MAX_CI_WIDTH:g}).",
         'paper': "Paper scale: the paper-scale sweep file (its header lists what differs from the paper); "
                  "thresholds of scripts/verdicts.py.",
         'smoke': "Smoke scale: a few iterations of a tiny model, to check the chain end to end; this verdict means "
