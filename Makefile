@@ -1,7 +1,7 @@
 # nanomup: two commands do everything on a fresh machine.
 #   make demo   venv + deps + Tiny Shakespeare + a real muP AdamW run on the CPU (a few minutes)
 #   make test   venv + deps + pytest
-#   make reproduce-laptop   every paper claim at laptop scale, one after the other (about an hour each on 2 cores);
+#   make reproduce-laptop   every paper claim at laptop scale, one after the other (15-60 min each on 2 cores);
 #               results/laptop/<claim>.md and results/README.md. Killed: the same command resumes.
 # make demo SHAKESPEARE=path/to/input.txt uses a local copy instead of downloading.
 PYTHON ?= python3
@@ -15,7 +15,7 @@ NVIDIA_SMI ?= nvidia-smi
 GPU := $(shell $(NVIDIA_SMI) -L 2>/dev/null | grep -m1 '^GPU')
 TORCH_INDEX := $(if $(GPU)$(filter-out Linux,$(shell uname -s)),,--index-url https://download.pytorch.org/whl/cpu)
 
-CLAIMS := gupta_width gupta_depth everett splus_width splus_steps
+CLAIMS := gupta_width gupta_depth everett splus_width splus_steps batch horizon wd
 JOBS ?= 2
 
 .PHONY: install data demo test reproduce-laptop clean

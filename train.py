@@ -66,6 +66,8 @@ dataset = 'shakespeare_char'
 gradient_accumulation_steps = 1  # micro-steps per optimizer step (total over all ranks)
 batch_size = 32  # sequences per micro-step per rank
 block_size = 256
+train_set_tokens = 0  # > 0: train on the first this-many tokens of train.bin only (a small training set: many
+# epochs in a short run; validation still uses all of val.bin)
 # model
 n_layer = 6
 n_head = 4
@@ -296,6 +298,9 @@ for split in ('train', 'val'):
     if size // 2 < block_size + 1:  # a batch row is block_size + 1 consecutive tokens (inputs and shifted targets)
         die(f"{path} has {size // 2} tokens, fewer than block_size + 1 = {block_size + 1}: use a smaller "
             f"--block_size or more data")
+    if split == 'train' and train_set_tokens and not block_size + 1 <= train_set_tokens <= size // 2:
+        die(f"train_set_tokens={train_set_tokens}: must lie between block_size + 1 = {block_size + 1} and the "
+            f"{size // 2} tokens of {path} (0: all of them)")
 meta_path = os.path.join(data_dir, 'meta.pkl')
 meta, meta_vocab_size = None, None
 if os.path.exists(meta_path):
@@ -338,6 +343,8 @@ data_rngs = [np.random.default_rng([seed, j]) for j in micro_ids]
 def get_batch(split, rng):
     # recreate the memmap every batch to avoid a memory leak (numpy issue, see nanoGPT)
     data = np.memmap(os.path.join(data_dir, f'{split}.bin'), dtype=np.uint16, mode='r')
+    if split == 'train' and train_set_tokens:
+        data = data[:train_set_tokens]  # a smaller training set: its epochs are train_set_tokens / tokens per iter
     ix = rng.integers(len(data) - block_size, size=batch_size)
     x = torch.stack([torch.from_numpy(data[i:i + block_size].astype(np.int64)) for i in ix])
     y = torch.stack([torch.from_numpy(data[i + 1:i + 1 + block_size].astype(np.int64)) for i in ix])

@@ -4,11 +4,12 @@ runs its smoke test keeps (`smoke`: a list of {config key: value or tuple of val
 resolved config matches one of them), and the analysis that turns a folder of runs into tables, plots and checked
 parts (scripts/verdicts.py turns those into a verdict).
 
-Adding a claim: a sweep file config/repro/laptop/<name>.py (and a paper-scale one if there is one) and an entry
-here (title, paper: the paper's statement in one line) whose `analyse(runs, ctx)` returns dict(columns, tables,
-figures, parts, measured):
+Adding a claim: a sweep file config/repro/laptop/<name>.py (and a paper-scale one if there is one: `sweeps`
+names it under 'paper') and an entry here (title, paper: the paper's statement in one line) whose
+`analyse(runs, ctx)` returns dict(columns, tables, figures, parts, measured):
 
-    columns   [column(...)]: LR / width or LR / depth tables (scripts/tables.py writes their files and plots)
+    columns   [column(...)]: LR (or weight-decay) tables along width, depth, batch size, horizon (scripts/tables.py
+              writes their files and plots)
     tables    [(heading, markdown)]: any other table
     figures   [(caption, file name in ctx.out)]
     parts     [dict(name, paper, label, reason, counts)]: each checked statement (verdicts.py)
@@ -17,7 +18,10 @@ figures, parts, measured):
 The papers: Gupta, Ngom, Foreman & Vishwanath 2026, "Extending muP: Spectral Conditions for Feature Learning
 Across Optimizers" (arXiv:2602.20937); Everett et al. 2024, "Scaling Exponents Across Parameterizations and
 Optimizers" (arXiv:2407.05872); Frans, Levine & Abbeel 2025, "A Stable Whitening Optimizer for Efficient Neural
-Network Training" (SPlus, arXiv:2506.07254).
+Network Training" (SPlus, arXiv:2506.07254); and for the scaling rules of parameterization.py: Malladi, Lyu,
+Panigrahi & Arora 2022, "On the SDEs and Scaling Rules for Adaptive Gradient Algorithms" (arXiv:2205.10287); Bjorck,
+Benhaim, Chaudhary, Wei & Song 2025, "Scaling Optimal LR Across Token Horizons" (ICLR 2025, arXiv:2409.19913); Wang
+& Aitchison 2024, "How to set AdamW's weight decay as you scale model and dataset size" (arXiv:2405.13698).
 """
 
 import contextlib
@@ -154,15 +158,18 @@ def fit_summary(a):
                 best_loss=best_loss, transfer={x: a['transfer'][x] for x in xs})
 
 
-def column(ctx, tag, title, runs, axis):
-    """One LR / width (axis n_embd) or LR / depth (n_layer) table of these runs, its files and plots in ctx.out;
-    None if there are no runs."""
+def column(ctx, tag, title, runs, axis, hp='learning_rate', metric=None):
+    """One table of these runs along the axis (n_embd: LR / width, n_layer: LR / depth, or tokens_per_iter,
+    train_tokens: scripts/tables.py's axis_value), optimizing hp (the LR, or weight_decay, wd_timescale), by the
+    metric (ctx.metric unless given); its files and plots in ctx.out. None if there are no runs."""
     if not runs:
         return None
-    table = tables.lr_table(runs, axis, ctx.metric)
-    a, md = tables.write_table(ctx.out, tag, title, axis, table, ctx.metric, ctx.n_boot, ctx.plots)
-    figures = [f"{tag}_loss_vs_lr.png", f"{tag}_optimal_lr.png"] if ctx.plots else []
-    return dict(tag=tag, title=title, axis=axis, md=md, fit=fit_summary(a), figures=figures, a=a)
+    metric = metric or ctx.metric
+    sym = tables.HPARAMS[hp][1]
+    table = tables.lr_table(runs, axis, metric, hp)
+    a, md = tables.write_table(ctx.out, tag, title, axis, table, metric, ctx.n_boot, ctx.plots, hp=hp)
+    figures = [f"{tag}_loss_vs_{sym}.png", f"{tag}_optimal_{sym}.png"] if ctx.plots else []
+    return dict(tag=tag, title=title, axis=axis, hp=hp, md=md, fit=fit_summary(a), figures=figures, a=a)
 
 
 def fit_of(col):
@@ -506,6 +513,137 @@ def plot_curves(ctx, best, ctx_key, opts):
 
 
 # -----------------------------------------------------------------------------
+# the scaling rules of parameterization.py: batch size (Malladi et al.), training horizon (Bjorck et al.), weight
+# decay (Wang & Aitchison)
+
+RULE_METRIC = 'final_val_loss'  # what the three papers compare; and the weight-decay sweep overfits its small
+# training set, where the best evaluation would be early stopping, a regulariser of its own
+
+
+def split_rule(runs, key):
+    """(runs with the rule off (key None), runs with it on, the rule's base value or None if they differ)."""
+    off = [r for r in runs if r['config'].get(key) is None]
+    on = [r for r in runs if r['config'].get(key) is not None]
+    bases = {r['config'][key] for r in on}
+    return off, on, (bases.pop() if len(bases) == 1 else None)
+
+
+def gap_part(off, on, k):
+    """A rule-on run at base LR eta is the rule-off run at LR eta (x / x0)^k, so the two fitted exponents differ by
+    the rule's k, up to where the grid points fall and the noise: reported, not judged."""
+    f0, f1 = fit_of(off), fit_of(on)
+    both = f0 and f1 and V.finite(f0['e']) and V.finite(f1['e'])
+    return part('the two columns differ by the rule\'s exponent', f"by construction: e(off) - e(on) = {k:+.2f}",
+                (None, f"e(off) - e(on) = {f0['e'] - f1['e']:+.2f}" if both else 'needs both fits'), counts=False)
+
+
+def budget_steps(runs):
+    """'409600 tokens: batch 256 tokens x 1600 steps, ...' of runs along tokens_per_iter at one token budget."""
+    steps = sorted({(tables.axis_value(r['config'], 'tokens_per_iter'), r['config']['max_iters']) for r in runs})
+    budget = sorted({tables.axis_value(r['config'], 'train_tokens') for r in runs})
+    return (f"{', '.join(str(b) for b in budget)} tokens per run: "
+            + ', '.join(f"{b} tokens per iteration x {n} steps" for b, n in steps))
+
+
+def analyse_batch(runs, ctx):
+    """Malladi et al. 2022, the square-root scaling rule: Adam with a batch kappa times larger and an LR sqrt(kappa)
+    times larger follows the same stochastic differential equation per token, so at a fixed token budget the optimal
+    LR grows like B^1/2 (B: tokens per iteration); with parameterization.py's batch rule (LR x (B / B0)^1/2) the
+    optimal base LR is flat."""
+    off_runs, on_runs, b0 = split_rule(runs, 'base_batch_tokens')
+    off = column(ctx, 'batch_rule_off', 'muP AdamW, no batch rule (one base LR at every batch size)', off_runs,
+                 'tokens_per_iter', metric=RULE_METRIC)
+    on = column(ctx, 'batch_rule_on', f"muP AdamW, square-root batch rule (LR x (B / {b0})^1/2)", on_runs,
+                'tokens_per_iter', metric=RULE_METRIC)
+    parts = [part('without the rule: the optimal LR grows like B^1/2',
+                  'square-root rule (SDE of adaptive methods; the betas and epsilon adjusted too): batch x kappa with '
+                  'LR x sqrt(kappa) trains alike per token, so lr* ~ B^1/2 at a fixed token budget: e = +0.5',
+                  V.expect_exponent(fit_of(off), V.BATCH_SQRT, 0.0)),
+             part('with the square-root rule: the optimal base LR is flat', 'the rule removes the B^1/2: e = 0',
+                  V.expect_exponent(fit_of(on), 0.0, -V.BATCH_SQRT)),
+             part('steps at the fixed token budget', 'a batch kappa times smaller takes kappa times the steps; the SDE '
+                  'argument holds for small LRs, where that is all the same',
+                  (None, budget_steps(runs) + ": the optimum answers to the step count too (the horizon claim "
+                                              "measures it at a fixed batch)"), counts=False),
+             gap_part(off, on, V.BATCH_SQRT)]
+    return dict(columns=[c for c in (off, on) if c], tables=[], figures=[], parts=parts,
+                measured=exps([('no rule', off), ('rule', on)]))
+
+
+def analyse_horizon(runs, ctx):
+    """Bjorck et al. 2025: the optimal LR falls with the token horizon D as a power law, LR* ~ D^-beta with beta
+    about 0.32; with parameterization.py's horizon rule (LR x (D / D0)^-0.32) the optimal base LR is flat."""
+    off_runs, on_runs, t0 = split_rule(runs, 'base_train_tokens')
+    rho = sorted({r['config'].get('horizon_lr_exponent') for r in on_runs})
+    rho = rho[0] if len(rho) == 1 else -V.HORIZON_BETA
+    off = column(ctx, 'horizon_rule_off', 'muP AdamW, no horizon rule (one base LR at every horizon)', off_runs,
+                 'train_tokens', metric=RULE_METRIC)
+    on = column(ctx, 'horizon_rule_on', f"muP AdamW, horizon rule (LR x (D / {t0})^-{rho:g})", on_runs,
+                'train_tokens', metric=RULE_METRIC)
+    parts = [part('without the rule: the optimal LR falls like D^-0.32',
+                  'Fig. 1 and their fits: longer training needs a smaller LR, LR* ~ D^-beta over token horizons D, '
+                  'beta about 0.32 (the exponent of the repository\'s horizon rule): e = -0.32',
+                  V.expect_exponent(fit_of(off), V.HORIZON_BETA, 0.0)),
+             part('with the horizon rule: the optimal base LR is flat', 'the rule removes the D^-0.32: e = 0',
+                  V.expect_exponent(fit_of(on), 0.0, -V.HORIZON_BETA)),
+             gap_part(off, on, -rho)]
+    return dict(columns=[c for c in (off, on) if c], tables=[], figures=[], parts=parts,
+                measured=exps([('no rule', off), ('rule', on)]))
+
+
+def hidden_lr(ctx, run):
+    """The hidden matrices' peak LR of one run, read from its groups.txt (NaN without one)."""
+    try:
+        for line in (ctx.run_dir / run['name'] / 'groups.txt').read_text().splitlines():
+            cols = line.split()
+            if cols[:1] == ['hidden']:
+                return float(cols[4])  # role tensors params lr_mult lr eps wd names
+    except (OSError, ValueError, IndexError):
+        pass
+    return math.nan
+
+
+def timescale_table(ctx, coupled, timescale, runs):
+    """Per width: the hidden LR, the coupled optimum wd* and the timescale it gives the hidden matrices,
+    1 / (hidden LR x wd*), next to the optimal tau of wd_mode='timescale'; in iterations and epochs."""
+    rows = []
+    for x in sorted(set(coupled['fit']['xs'] if coupled else []) | set(timescale['fit']['xs'] if timescale else [])):
+        at = [r for r in runs if r['config']['n_embd'] == x]
+        lr = next((v for v in (hidden_lr(ctx, r) for r in at) if V.finite(v)), math.nan)
+        c = at[0]['config']
+        epoch = c.get('train_set_tokens', 0) / tables.axis_value(c, 'tokens_per_iter') or math.nan
+        wd = coupled['fit']['opt'].get(x, math.nan) if coupled else math.nan
+        tau_c = 1 / (lr * wd) if V.finite(lr) and V.finite(wd) and wd > 0 else math.nan
+        tau_t = timescale['fit']['opt'].get(x, math.nan) if timescale else math.nan
+        rows.append(f"| {x} | {lr:.3g} | {wd:.3g} | {tau_c:.0f} ({tau_c / epoch:.1f}) | {tau_t:.0f} "
+                    f"({tau_t / epoch:.1f}) |")
+    head = ('| width | hidden LR | coupled: optimal wd | its hidden timescale 1/(LR wd), iterations (epochs) | '
+            'timescale: optimal tau, iterations (epochs) |\n|---:|---:|---:|---:|---:|\n')
+    return [('The optimal weight decay as a timescale', head + '\n'.join(rows) + '\n')] if rows else []
+
+
+def analyse_wd(runs, ctx):
+    """Wang & Aitchison 2024: AdamW's weights are an exponential moving average of the updates with timescale
+    tau = 1 / (lr wd) iterations, and the optimal tau does not change with the model's size. Under muP the hidden
+    LR falls like 1/n, so one coupled weight_decay must grow like n to keep tau; wd_mode='timescale' sets
+    wd = 1 / (lr tau) per group, and its optimal tau is flat."""
+    coupled = column(ctx, 'wd_coupled', "muP AdamW, one weight_decay at every width (wd_mode='coupled')",
+                     select(runs, wd_mode='coupled'), 'n_embd', hp='weight_decay', metric=RULE_METRIC)
+    timescale = column(ctx, 'wd_timescale', "muP AdamW, the weights' timescale tau fixed in iterations "
+                       "(wd_mode='timescale')", select(runs, wd_mode='timescale'), 'n_embd', hp='wd_timescale',
+                       metric=RULE_METRIC)
+    parts = [part('one weight_decay: the optimal wd grows like width^1',
+                  'weights = EMA of updates, tau = 1/(lr wd) iterations; the optimal tau (in epochs) is about the '
+                  'same at every model and dataset size, so under muP (hidden LR ~ 1/n) wd* ~ n: e = +1',
+                  V.expect_exponent(fit_of(coupled), V.WD_WIDTH, 0.0)),
+             part('tau fixed: the optimal tau is flat across width', 'the optimal timescale does not move: e = 0 '
+                  '(were one wd best at every width, the hidden tau* would grow like n: e = +1)',
+                  V.expect_exponent(fit_of(timescale), 0.0, V.WD_WIDTH))]
+    return dict(columns=[c for c in (coupled, timescale) if c], tables=timescale_table(ctx, coupled, timescale, runs),
+                figures=[], parts=parts, measured=exps([('coupled wd*', coupled), ('tau*', timescale)]))
+
+
+# -----------------------------------------------------------------------------
 # the registry
 
 CLAIMS = {
@@ -541,4 +679,23 @@ CLAIMS = {
         paper="SPlus reaches Adam's final loss in 0.44 of the steps and 0.62 of the wall-clock (Table 1)",
         sweeps={'laptop': 'config/repro/laptop/splus_steps.py', 'paper': 'config/repro/splus_steps_to_adam.py'},
         smoke=[dict(optimizer=('adamw', 'splus'))], analyse=analyse_splus_steps),
+    'batch': dict(
+        title='Malladi et al. 2022: the square-root rule, optimal LR vs batch size (AdamW)',
+        paper='at a fixed token budget the optimal Adam LR grows like B^1/2 (square-root rule); with the rule the '
+              'optimal base LR is flat',
+        sweeps={'laptop': 'config/repro/laptop/batch.py'},
+        smoke=[dict(batch_size=(4, 8), learning_rate=3.2e-3)], analyse=analyse_batch),
+    'horizon': dict(
+        title='Bjorck et al. 2025: optimal LR vs training horizon (AdamW)',
+        paper='longer training needs a smaller LR, LR* ~ D^-0.32 over token horizons D; with the rule the optimal '
+              'base LR is flat',
+        sweeps={'laptop': 'config/repro/laptop/horizon.py'},
+        smoke=[dict(max_iters=(125, 250), learning_rate=3.2e-3)], analyse=analyse_horizon),
+    'wd': dict(
+        title="Wang & Aitchison 2024: AdamW's weight decay across width under muP",
+        paper='the optimal EMA timescale tau = 1/(lr wd) does not move with width, so under muP (hidden LR ~ 1/n) the '
+              'optimal coupled weight decay grows like n and the optimal tau is flat',
+        sweeps={'laptop': 'config/repro/laptop/wd.py'},
+        smoke=[dict(wd_mode='coupled', weight_decay=0.5), dict(wd_mode='timescale', wd_timescale=400.0)],
+        analyse=analyse_wd),
 }

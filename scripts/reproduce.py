@@ -8,13 +8,15 @@ that puts the paper's number next to ours.
     $ python scripts/reproduce.py gupta_width --scale=paper --gpus 0,1,2,3  # the papers' settings, GPUs
     $ make reproduce-laptop                                                 # every claim, laptop scale
 
-Claims (scripts/claims.py): gupta_width, gupta_depth, everett, splus_width, splus_steps.
+Claims (scripts/claims.py): gupta_width, gupta_depth, everett, splus_width, splus_steps, batch, horizon, wd (the last
+three have no paper-scale file).
 Scales:
     laptop  config/repro/laptop/<claim>.py: a small GPT on Tiny Shakespeare char, sized for <= 60 min on a 2-core
             CPU with --jobs 2 (each file's header: its runs, iterations and estimated time)
     paper   config/repro/<file>.py: the papers' settings (GPU-hours; each file's header says what differs)
     smoke   the laptop sweep cut to its claim's smoke subset, the two smallest widths (depths), the two middle LRs of
-            each column, the first seed, 6 iterations of a 16-token context: it checks the chain, not the claim
+            each column, the first seed, 6 iterations of a 16-token context (a point that sets its own iterations,
+            along batch size or horizon, keeps their ratios: smoke_point): it checks the chain, not the claim
 
 What it does:
 1. writes <runs>/reproduce_sweep.py: the scale's sweep file, expanded to its points, with sweep_dir = <runs> (the
@@ -53,6 +55,7 @@ SCALES = ('smoke', 'laptop', 'paper')
 SMOKE_FIXED = dict(max_iters=6, eval_interval=3, eval_iters=2, warmup_iters=0, log_interval=1, block_size=16,
                    batch_size=4, early_stop_patience=0)
 SWEPT = ('n_embd', 'n_layer', 'learning_rate', 'seed')
+SMOKE_ITERS = ('max_iters', 'warmup_iters', 'eval_interval')  # iteration counts: scaled together (smoke_point)
 
 
 class ReproError(Exception):
@@ -106,6 +109,22 @@ def shrink(points, configs, keep):
     return [(n, p) for n, p, c in kept if c['learning_rate'] in middle[column_key(c)]]
 
 
+def smoke_point(point, m0):
+    """A point of the smoke sweep. SMOKE_FIXED goes in `fixed`, which a point's own keys override: a sweep along the
+    batch size (a fixed token budget) or the training horizon sets max_iters per point, with its warmup and
+    evaluation interval. Those iteration counts shrink by one factor, SMOKE_FIXED's max_iters / m0 (m0: the smallest
+    max_iters among the kept points), so their ratios survive (batch 4 takes twice the steps of batch 8); its own
+    eval_iters becomes SMOKE_FIXED's. batch_size and block_size stay: they make the tokens-per-iteration axis."""
+    p = dict(point)
+    f = SMOKE_FIXED['max_iters'] / m0 if 'max_iters' in p else None
+    for k in SMOKE_ITERS:
+        if k in p:
+            p[k] = max(0 if k == 'warmup_iters' else 1, round(p[k] * f)) if f else SMOKE_FIXED[k]
+    if 'eval_iters' in p:
+        p['eval_iters'] = SMOKE_FIXED['eval_iters']
+    return p
+
+
 def derive(spec, scale, keep, runs_dir, overrides, defaults):
     """The sweep reproduce.py runs: the scale's spec expanded to points, sweep_dir = runs_dir, overrides in fixed;
     for smoke, shrunk (shrink) with SMOKE_FIXED (and alignment measured every 2 steps if the sweep measures it)."""
@@ -117,6 +136,8 @@ def derive(spec, scale, keep, runs_dir, overrides, defaults):
         if not points:
             raise ReproError("the smoke filter keeps no point of the sweep: fix the claim's `smoke` in "
                              "scripts/claims.py")
+        m0 = min((p['max_iters'] for _, p in points if 'max_iters' in p), default=None)
+        points = [(n, smoke_point(p, m0)) for n, p in points]
         fixed.update(SMOKE_FIXED)
         if fixed.get('alignment_interval'):
             fixed['alignment_interval'] = 2
@@ -235,9 +256,10 @@ def verdict_paragraph(claim, res, scale, label):
         'laptop': "Laptop scale: a small GPT on Tiny Shakespeare char trained for a few hundred steps on a CPU "
                   "(Settings), orders of magnitude smaller and shorter than the papers' models: the verdict says "
                   "whether the paper's effect shows at this scale, with the thresholds of scripts/verdicts.py "
-                  f"(flat: interval contains 0 or |e| <= {V.FLAT:g}; inconclusive when more than "
-                  f"{V.MAX_EDGE_FRACTION:.0%} of the optima sit on a grid edge or an interval is wider than "
-                  f"{V.MAX_CI_WIDTH:g}).",
+                  f"(flat across width or depth: interval contains 0 or |e| <= {V.FLAT:g}; a predicted exponent: "
+                  f"within d/2 of it, d its distance to the alternative, its interval inside it ± d; inconclusive "
+                  f"when more than {V.MAX_EDGE_FRACTION:.0%} of the optima sit on a grid edge or an interval is "
+                  f"wider than {V.MAX_CI_WIDTH:g}).",
         'paper': "Paper scale: the paper-scale sweep file (its header lists what differs from the paper); "
                  "thresholds of scripts/verdicts.py.",
         'smoke': "Smoke scale: a few iterations of a tiny model, to check the chain end to end; this verdict means "
@@ -275,6 +297,7 @@ def settings(spec, source, runs_dir, counts, configs):
            'fixed': ', '.join(f"{k}={v}" for k, v in spec['fixed'].items()),
            'widths (n_embd)': ', '.join(map(str, axis['n_embd'])),
            'depths (n_layer)': ', '.join(map(str, axis['n_layer'])),
+           **varying(configs),
            'seeds': ', '.join(str(s) for s in sorted({c['seed'] for c in configs}, key=str)),
            'learning rates (all columns; each table lists its own)': f"{len(lrs)} values, {lrs[0]:g} ... {lrs[-1]:g}"
            if lrs else '',
@@ -284,12 +307,27 @@ def settings(spec, source, runs_dir, counts, configs):
     return out
 
 
+def varying(configs):
+    """Settings rows for the other axes of a claim, where they vary: tokens per iteration, training tokens per run,
+    weight decays, weight timescales."""
+    out = {}
+    for label, key in (('tokens per iteration (batch_size x block_size)', 'tokens_per_iter'),
+                       ('training tokens per run (max_iters x tokens per iteration)', 'train_tokens'),
+                       ('weight decays', 'weight_decay'), ('weight timescales (wd_timescale, iterations)',
+                                                           'wd_timescale')):
+        vals = sorted({tables.axis_value(c, key) for c in configs} - {None})
+        if len(vals) > 1:
+            out[label] = ', '.join(f"{v:g}" for v in vals)
+    return out
+
+
 def fits_table(columns):
-    """One row per column: the fitted exponent of the optimal LR, its 95% bootstrap interval, the optima on a grid
-    edge, the optimal LR per width (depth) and the transfer score at the largest one."""
-    rows = ['### Fitted optimal-LR exponents and transfer scores', '',
-            '| column | e (lr* ~ x^e) | 95% bootstrap interval | optima on a grid edge | optimal LR per x | '
-            'transfer score at the largest x |', '|---|---:|---|---:|---|---:|']
+    """One row per column: the fitted exponent of the optimal hyperparameter (the LR, or a weight decay), its 95%
+    bootstrap interval, the optima on a grid edge, the optimum per x (width, depth, ...) and the transfer score at the
+    largest x."""
+    rows = ['### Fitted exponents of the optimum and transfer scores', '',
+            '| column | optimum of | e (optimum ~ x^e) | 95% bootstrap interval | optima on a grid edge | '
+            'optimum per x | transfer score at the largest x |', '|---|---|---:|---|---:|---|---:|']
     for c in columns:
         f = c['fit']
         e = f"{f['e']:+.3f}" if V.finite(f['e']) else '–'
@@ -297,9 +335,10 @@ def fits_table(columns):
         opt = ', '.join(f"{x}: {f['opt'][x]:.3g}" for x in f['xs'])
         tr = f['transfer'][f['xs'][-1]] if f['xs'] else math.nan
         tr = f"{tr:.3f}" if V.finite(tr) else '–'
-        rows.append(f"| {c['title']} | {e} | {ci} | {f['n_edge']} of {f['n']} | {opt} | {tr} |")
-    rows += ['', "Transfer score: the loss at the LR that was best at the smallest width (depth) minus the best loss, "
-                 "at the largest one (0: the small model's LR is still the best)."]
+        hp = tables.HPARAMS[c.get('hp', 'learning_rate')][0]
+        rows.append(f"| {c['title']} | {hp} | {e} | {ci} | {f['n_edge']} of {f['n']} | {opt} | {tr} |")
+    rows += ['', "Transfer score: the loss at the value (LR, WD) that was best at the smallest x (width, depth, ...) "
+                 "minus the best loss, at the largest one (0: the small model's value is still the best)."]
     return rows
 
 
@@ -391,6 +430,9 @@ def reproduce(args, argv):
     if args.jobs < 1:
         raise ReproError('--jobs must be at least 1')
     claim = claims.CLAIMS[args.claim]
+    if (args.scale if args.scale != 'smoke' else 'laptop') not in claim['sweeps']:
+        raise ReproError(f"claim '{args.claim}' has no {args.scale}-scale sweep file: use "
+                         f"{' or '.join(f'--scale={s}' for s in SCALES if s == 'smoke' or s in claim['sweeps'])}")
     source = claim['sweeps']['laptop' if args.scale == 'smoke' else args.scale]
     try:
         defaults = configurator.train_defaults()

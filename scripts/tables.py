@@ -36,7 +36,8 @@ axis than width or depth is made per (n_embd, n_layer). For each group and axis 
   hyperparameter in its last column).
 - --optimize=weight_decay: the same with weight decays for LRs (<tag>_wd.md, <tag>_wd_optimal_wd.csv, ...: the
   optimal weight decay per column and its power law). A weight decay of 0 is a row of the table but has no
-  logarithm: it ends no parabola and is left out of fits and log axes.
+  logarithm: it ends no parabola and is left out of fits and log axes. --optimize=wd_timescale: the same for the
+  weights' EMA timescale tau of wd_mode='timescale' (<tag>_tau.md, ...).
 - <tag>_lr_wd.md / .csv / _optimum.csv, whenever learning_rate and weight_decay both vary: per column (width, ...)
   an LR x WD table of the metric, its optimum (the grid minimum, the LR refined along its row and the WD along its
   column as above) and the power-law fits of lr* and wd* against the axis (no interval).
@@ -65,7 +66,8 @@ DERIVED = {  # tokens per iteration and per run, as train.py counts them (the gl
 }
 SPLIT = {'n_embd': 'w', 'n_layer': 'd'}  # model-size keys: a table along another axis is made per value of each
 # the hyperparameters a table can optimize: (column label, symbol) in tables, file names and plots
-HPARAMS = {'learning_rate': ('LR', 'lr'), 'weight_decay': ('WD', 'wd')}
+HPARAMS = {'learning_rate': ('LR', 'lr'), 'weight_decay': ('WD', 'wd'), 'wd_timescale': ('tau', 'tau')}
+GRID_2D = ('learning_rate', 'weight_decay')  # the two axes of the 2-D tables (build_grids)
 BOOKKEEPING = {'run_name', 'out_dir', 'init_from', 'overwrite'}  # how a run was started, not what it is
 
 
@@ -250,13 +252,14 @@ def transfer_scores(means_by_x):
 # -----------------------------------------------------------------------------
 # grouping runs into tables
 
-def lr_table(runs, axis, metric):
-    """{x: {lr: {seed: loss}}} of runs that differ only in the axis (n_embd or n_layer), the LR and the seed."""
+def lr_table(runs, axis, metric, hp='learning_rate'):
+    """{x: {h: {seed: loss}}} of runs that differ only in the axis (n_embd, n_layer, tokens_per_iter, ...: see
+    axis_value), the hyperparameter hp (the LR, or a weight decay) and the seed."""
     table = {}
     for r in runs:
         c = r['config']
-        table.setdefault(c[axis], {}).setdefault(c['learning_rate'], {})[c.get('seed')] = metric_value(r['summary'],
-                                                                                                      metric)
+        table.setdefault(axis_value(c, axis), {}).setdefault(axis_value(c, hp), {})[c.get('seed')] = \
+            metric_value(r['summary'], metric)
     return table
 
 
@@ -320,7 +323,7 @@ def order(v):
 def build_grids(runs, metric, axis='auto'):
     """The 2-D learning-rate x weight-decay tables: build_tables with both optimized, for the groups in which both
     vary. [(tag, title, axis, {x: {(lr, wd): {seed: loss}}})]."""
-    grids = build_tables(runs, metric, axis, optimize=('learning_rate', 'weight_decay'))
+    grids = build_tables(runs, metric, axis, optimize=GRID_2D)
     return [g for g in grids if all(len({h[i] for cells in g[3].values() for h in cells}) > 1 for i in (0, 1))]
 
 
@@ -387,7 +390,7 @@ def analyse_2d(grid):
         out['opt'][x] = (lr_opt, wd_opt)
         out['best'][x] = (lrs[i], wds[j], means[i, j]) if i is not None else None
         out['edge'][x] = i is not None and (i in (0, len(lrs) - 1) or j in (0, len(wds) - 1))
-    out['fit'] = {k: fit_power_law(xs, [out['opt'][x][n] for x in xs]) for n, k in enumerate(HPARAMS)}
+    out['fit'] = {k: fit_power_law(xs, [out['opt'][x][n] for x in xs]) for n, k in enumerate(GRID_2D)}
     return out
 
 
@@ -417,7 +420,7 @@ def markdown_2d(title, axis, grid, a, digits=3):
     lines += ['', f"Mean ± std over seeds; bold = best cell of the {name}'s grid. Optimum: the grid minimum, its LR "
                   f"refined by the parabola vertex in log LR along its row and its WD along its column (a WD of 0 or "
                   f"a minimum at an edge, marked, keeps the grid value)."]
-    for n, hp in enumerate(HPARAMS):
+    for hp in GRID_2D:
         k, e = a['fit'][hp]
         sym = HPARAMS[hp][1]
         lines.append(f"Power-law fit log({sym}*) = k + e·log({name}): **e = {e:.3f}**, k = {k:.3f} (no interval)."

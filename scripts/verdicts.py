@@ -36,6 +36,10 @@ STEPS_PAPER = 0.44  # SPlus steps-to-Adam, average of Frans et al. Table 1 (Fig.
 STEPS_TOL = 0.15  # reproduced: seed-mean fraction <= STEPS_PAPER + STEPS_TOL
 STEPS_FAIL = 0.8  # not reproduced: seed-mean fraction above this, or a seed that never reaches Adam's loss
 STEPS_SPREAD = 0.3  # inconclusive: seeds further apart than this
+# the batch, horizon and weight-decay claims (expect_exponent): the predicted exponent and the one it replaces
+BATCH_SQRT = 0.5  # Malladi et al. 2022: Adam's square-root rule, lr* ~ B^(1/2) at a fixed token budget
+HORIZON_BETA = -0.32  # Bjorck et al. 2025: lr* ~ D^-beta over token horizons D, beta ~ 0.32 (the horizon rule's)
+WD_WIDTH = 1.0  # Wang & Aitchison 2024: coupled wd* ~ 1 / (hidden lr x tau) ~ n under muP (hidden lr ~ 1/n)
 
 
 def finite(x):
@@ -96,6 +100,31 @@ def expect(fit, shape):
     what = {'flat': f"flat (interval contains 0 or |e| <= {FLAT:g})",
             'negative': 'clearly negative (interval below 0)'}[shape]
     return (REPRODUCED, f"{fmt_fit(fit)}: {what}") if ok else (NOT_REPRODUCED, f"{fmt_fit(fit)}: not {what}")
+
+
+def expect_exponent(fit, target, null):
+    """(label, reason) of one fit against a predicted exponent `target`, told apart from the `null` exponent the
+    prediction replaces (the batch, horizon and weight-decay claims: +0.5 against 0, 0 against -0.5, ...). With
+    d = |target - null| (how far apart the two hypotheses are): reproduced if e is within d/2 of the target (closer
+    to it than to the null, and than to target + (target - null), a rule twice as strong) and the interval lies
+    strictly between target - d and target + d (it excludes both); not reproduced if e is d/2 or more away and the
+    interval excludes the target; inconclusive otherwise (an interval that holds the target and an alternative, or
+    the target but not e) and whenever fit_problem finds one."""
+    problem = fit_problem(fit)
+    if problem:
+        return INCONCLUSIVE, with_fit(fit, problem)
+    d = abs(target - null)
+    near = abs(fit['e'] - target) < d / 2
+    inside = target - d < fit['lo'] and fit['hi'] < target + d
+    holds = fit['lo'] <= target <= fit['hi']
+    what = f"predicted {target:+.2f}, alternative {null:+.2f}: reproduced within {d / 2:.2f} of the prediction"
+    if near and inside:
+        return REPRODUCED, f"{fmt_fit(fit)} ({what})"
+    if not near and not holds:
+        return NOT_REPRODUCED, f"{fmt_fit(fit)} ({what}; e is {abs(fit['e'] - target):.2f} away and the interval " \
+                               f"excludes {target:+.2f})"
+    return INCONCLUSIVE, f"{fmt_fit(fit)} ({what}; " + ('the interval reaches an alternative)' if near else
+                                                        'the interval holds the prediction, e does not)')
 
 
 def transfer(flat_fit, baseline_fit):

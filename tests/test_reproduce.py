@@ -94,6 +94,28 @@ def test_steps_to_adam_rule():
     assert V.steps_to_adam([], [])[0] == V.INCONCLUSIVE
 
 
+def test_expect_exponent_rule():
+    """A predicted exponent against the one it replaces (d = |target - null|): reproduced within d/2 with the
+    interval inside (target - d, target + d); not reproduced d/2 or more away with the target outside the interval."""
+    R_, N_, I_ = V.REPRODUCED, V.NOT_REPRODUCED, V.INCONCLUSIVE
+    cases = [((0.45, 0.30, 0.60), 0.5, 0.0, R_),    # batch, no rule: the square-root rule's +0.5
+             ((0.05, -0.10, 0.20), 0.5, 0.0, N_),   # the optimum does not move
+             ((0.35, -0.05, 0.70), 0.5, 0.0, I_),   # near +0.5, but the interval reaches 0
+             ((0.15, 0.05, 0.60), 0.5, 0.0, I_),    # the interval holds +0.5, e does not
+             ((0.95, 0.80, 1.10), 0.5, 0.0, N_),    # twice the rule
+             ((-0.30, -0.45, -0.20), -0.32, 0.0, R_),  # horizon, no rule: Bjorck et al.'s -0.32
+             ((-0.05, -0.15, 0.05), -0.32, 0.0, N_),
+             ((0.02, -0.10, 0.12), 0.0, 0.32, R_),  # horizon rule on: flat
+             ((0.30, 0.20, 0.40), 0.0, 0.32, N_),   # the rule did nothing: the on column drifts by +0.32
+             ((0.80, 0.50, 1.20), 1.0, 0.0, R_),    # coupled weight decay ~ width
+             ((0.10, -0.30, 0.40), 0.0, 1.0, R_)]   # tau fixed: flat
+    for (e, lo, hi), target, null, label in cases:
+        assert V.expect_exponent(fit(e, lo, hi), target, null)[0] == label, (e, lo, hi, target, null)
+    assert V.expect_exponent(fit(0.5, NAN, NAN, note='no interval (one seed)'), 0.5, 0.0)[0] == I_
+    assert V.expect_exponent(fit(0.5, 0.3, 0.7, n=4, n_edge=2), 0.5, 0.0)[0] == I_
+    assert '+0.50' in V.expect_exponent(fit(0.45, 0.30, 0.60), 0.5, 0.0)[1]
+
+
 # -----------------------------------------------------------------------------
 # a claim's analysis on synthetic run folders
 
@@ -140,6 +162,97 @@ def test_gupta_width_analysis_recovers_the_exponents_and_the_verdict(tmp_path):
     assert (tmp_path / 'out' / 'mup_spectral_adamw_width.md').is_file()
 
 
+def bowl(h, opt):
+    """A loss with its minimum at h = opt: (log h - log opt)^2 / 4 + 2."""
+    return (math.log(h) - math.log(opt)) ** 2 / 4 + 2.0
+
+
+LRS = [float(x) for x in 3e-3 * 10 ** (np.arange(-3, 4) / 4)]  # quarter-decade steps around 3e-3
+
+
+def synthetic_rule_sweep(root, axis, xs, e_off, k, rng):
+    """Runs along tokens per iteration (axis 'batch': batch_size, a fixed token budget) or training tokens ('horizon':
+    max_iters), with the rule off and on. Without the rule lr*(x) = 3e-3 (x / x0)^e_off; the rule multiplies the LR by
+    (x / x0)^k, so the on column's optimal base LR is 3e-3 (x / x0)^(e_off - k)."""
+    key = 'base_batch_tokens' if axis == 'batch' else 'base_train_tokens'
+    for rule in (None, 'on'):
+        for x in xs:
+            if axis == 'batch':
+                cfg = dict(batch_size=x // 64, block_size=64, max_iters=409600 // x)
+            else:
+                cfg = dict(batch_size=8, block_size=64, max_iters=x // 512)
+            cfg.update({key: xs[0] if rule else None}, parameterization='mup', optimizer='adamw', n_embd=64,
+                       n_layer=2, gradient_accumulation_steps=1, horizon_lr_exponent=0.32)
+            opt = 3e-3 * (x / xs[0]) ** (e_off - (k if rule else 0))
+            for lr in LRS:
+                for s in (1, 2, 3):
+                    write_run(root, f"{rule}_{x}_lr{lr:g}_s{s}", dict(cfg, learning_rate=lr, seed=s),
+                              dict(final_val_loss=bowl(lr, opt) + rng.normal(0, 0.002), best_val_loss=9.0))
+
+
+@pytest.mark.parametrize('e_off, label', [(0.5, V.REPRODUCED), (0.0, V.NOT_REPRODUCED)])
+def test_batch_analysis(tmp_path, e_off, label):
+    """The square-root rule holds (e_off = +0.5: the rule's column is flat) or the optimum does not move at all."""
+    synthetic_rule_sweep(tmp_path / 'runs', 'batch', (256, 512, 1024, 2048), e_off, 0.5, np.random.default_rng(0))
+    (tmp_path / 'out').mkdir()
+    res = C.analyse_batch(C.tables.load_runs(tmp_path / 'runs'), C.Context(tmp_path / 'runs', tmp_path / 'out',
+                                                                           n_boot=100, plots=False))
+    fits = {c['tag']: c['fit'] for c in res['columns']}
+    assert abs(fits['batch_rule_off']['e'] - e_off) < 0.05 and abs(fits['batch_rule_on']['e'] - (e_off - 0.5)) < 0.05
+    assert fits['batch_rule_off']['xs'] == [256, 512, 1024, 2048]  # tokens per iteration; the metric: final loss
+    assert [p['label'] for p in res['parts'] if p['counts']] == [label, label]
+    assert '409600 tokens per run: 256 tokens per iteration x 1600 steps' in res['parts'][2]['reason']
+    assert 'e(off) - e(on) = +0.50' in res['parts'][3]['reason']
+    assert (tmp_path / 'out' / 'batch_rule_on.md').is_file()
+
+
+@pytest.mark.parametrize('e_off, label', [(-0.32, V.REPRODUCED), (0.0, V.NOT_REPRODUCED)])
+def test_horizon_analysis(tmp_path, e_off, label):
+    xs = tuple(512 * n for n in (125, 250, 500, 1000, 2000))
+    synthetic_rule_sweep(tmp_path / 'runs', 'horizon', xs, e_off, -0.32, np.random.default_rng(1))
+    (tmp_path / 'out').mkdir()
+    res = C.analyse_horizon(C.tables.load_runs(tmp_path / 'runs'), C.Context(tmp_path / 'runs', tmp_path / 'out',
+                                                                             n_boot=100, plots=False))
+    fits = {c['tag']: c['fit'] for c in res['columns']}
+    assert abs(fits['horizon_rule_off']['e'] - e_off) < 0.05 and abs(fits['horizon_rule_on']['e'] - e_off - 0.32) < 0.05
+    assert fits['horizon_rule_on']['xs'] == list(xs)
+    assert [p['label'] for p in res['parts'] if p['counts']] == [label, label]
+    assert "horizon rule (LR x (D / 64000)^-0.32)" in res['columns'][1]['title']
+
+
+def test_weight_decay_analysis(tmp_path):
+    """Coupled wd* = 0.3 (n / 32): the hidden timescale 1/(lr_h wd*) is the same at every width (lr_h ~ 1/n, read
+    from groups.txt); the timescale column's tau* = 300 at every width. Reproduced; the timescale table shows the
+    coupled optimum as that one timescale."""
+    rng = np.random.default_rng(2)
+    for w in (32, 64, 128, 256):
+        lr_h = 3e-3 * 128 / w
+        base = dict(parameterization='mup', optimizer='adamw', n_embd=w, n_layer=2, learning_rate=3e-3,
+                    batch_size=8, block_size=64, gradient_accumulation_steps=1, train_set_tokens=38400)
+        for s in (1, 2):
+            for wd in (0.0, 0.0625, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0):
+                loss = bowl(wd, 0.3 * w / 32) if wd else 2.6
+                write_run(tmp_path / 'runs', f"w{w}_c{wd:g}_s{s}", dict(base, wd_mode='coupled', weight_decay=wd,
+                                                                         wd_timescale=0.0, seed=s),
+                          dict(final_val_loss=loss + rng.normal(0, 0.002)))
+                (tmp_path / 'runs' / f"w{w}_c{wd:g}_s{s}" / 'groups.txt').write_text(  # what train.py writes
+                    f"role tensors params lr_mult lr eps wd names\nhidden 8 9 {lr_h / 3e-3:g} {lr_h:g} 1e-08 {wd} x\n")
+            for tau in (100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0):
+                write_run(tmp_path / 'runs', f"w{w}_t{tau:g}_s{s}", dict(base, wd_mode='timescale', weight_decay=0.0,
+                                                                          wd_timescale=tau, seed=s),
+                          dict(final_val_loss=bowl(tau, 300.0) + rng.normal(0, 0.002)))
+    (tmp_path / 'out').mkdir()
+    res = C.analyse_wd(C.tables.load_runs(tmp_path / 'runs'), C.Context(tmp_path / 'runs', tmp_path / 'out',
+                                                                        n_boot=100, plots=False))
+    fits = {c['tag']: c['fit'] for c in res['columns']}
+    assert abs(fits['wd_coupled']['e'] - 1) < 0.05 and abs(fits['wd_timescale']['e']) < 0.05
+    assert [p['label'] for p in res['parts']] == [V.REPRODUCED, V.REPRODUCED]
+    heading, md = res['tables'][0]
+    taus = [float(line.split('|')[4].split()[0]) for line in md.splitlines()[2:]]
+    assert len(taus) == 4 and max(taus) / min(taus) < 1.1 and abs(taus[0] - 1 / (0.012 * 0.3)) < 20  # ~278
+    assert '(3.7)' in md.splitlines()[2]  # 278 iterations = 3.7 epochs of 75 iterations
+
+
 def test_paper_tables_fitted_with_our_code():
     """Gupta et al.'s published tables give these exponents with tables.optimal_lr + fit_power_law."""
     got = {k: round(C.paper_fit(*k)[1], 2) for k in C.GUPTA}
@@ -184,6 +297,17 @@ def test_shrink_keeps_two_widths_two_middle_lrs_one_seed_per_kept_column():
         [(32, 1e-2), (32, 3e-2), (64, 1e-2), (64, 3e-2)]  # the median LR and the next one up
     assert {p['seed'] for _, p in kept} == {1} and {p['parameterization'] for _, p in kept} == {'mup'}
     assert R.shrink(points, configs, [dict(parameterization='ntk')]) == []
+
+
+def test_smoke_points_keep_the_ratios_of_their_own_iterations():
+    """A point that sets its own max_iters (a batch size at a fixed token budget, a horizon) shrinks with its warmup
+    and evaluation interval by one factor: SMOKE_FIXED's max_iters over the smallest kept max_iters."""
+    b4 = dict(batch_size=4, max_iters=1600, warmup_iters=96, eval_interval=400, eval_iters=32, learning_rate=1e-3)
+    b8 = dict(batch_size=8, max_iters=800, warmup_iters=48, eval_interval=200, eval_iters=16, learning_rate=1e-3)
+    assert R.smoke_point(b4, 800) == dict(b4, max_iters=12, warmup_iters=1, eval_interval=3, eval_iters=2)
+    assert R.smoke_point(b8, 800) == dict(b8, max_iters=6, warmup_iters=0, eval_interval=2, eval_iters=2)
+    assert R.smoke_point(dict(n_embd=64, eval_interval=50), None) == dict(n_embd=64, eval_interval=3)
+    assert R.smoke_point(dict(n_embd=64), None) == dict(n_embd=64)
 
 
 LAPTOP = {name: c['sweeps']['laptop'] for name, c in C.CLAIMS.items()}
@@ -250,12 +374,67 @@ def test_laptop_steps_sweep_meets_the_claims_needs():
     assert len({R.column_key(dict(c, optimizer='', learning_rate=0)) for c in configs}) == 1  # one shared setting
 
 
+def tokens(c):
+    return c['batch_size'] * c['block_size'] * c['gradient_accumulation_steps']
+
+
+def check_lr_grid(configs, group):
+    """>= 7 LRs at half-decade steps or finer and >= 3 seeds at every (group) value."""
+    for g in {group(c) for c in configs}:
+        at = [c for c in configs if group(c) == g]
+        lrs = sorted({c['learning_rate'] for c in at})
+        assert len(lrs) >= 7 and max(b / a for a, b in zip(lrs, lrs[1:])) <= 10 / 3 + 1e-9, (g, lrs)
+        assert len({c['seed'] for c in at}) >= 3, g
+
+
+def test_laptop_batch_and_horizon_sweeps_meet_the_claims_needs():
+    """batch: >= 4 batch sizes over >= 8x, one token budget (warmup, evaluation interval and evaluation batches fixed
+    in tokens too), the rule off and on with the smallest batch as its base. horizon: >= 4 horizons over >= 8x at
+    one batch and warmup, the rule off and on with the shortest horizon as its base. The rest as the other claims."""
+    spec, configs = laptop_configs('batch')
+    xs = sorted({tokens(c) for c in configs})
+    assert len(xs) >= 4 and xs[-1] / xs[0] >= 8 and {c['n_embd'] for c in configs} == {64}
+    for per_tokens in (lambda c: c['max_iters'] * tokens(c), lambda c: c['warmup_iters'] * tokens(c),
+                       lambda c: c['eval_interval'] * tokens(c), lambda c: c['eval_iters'] * c['batch_size']):
+        assert len({per_tokens(c) for c in configs}) == 1
+    assert {c['base_batch_tokens'] for c in configs} == {None, xs[0]} and not any(c['batch_beta2'] for c in configs)
+    check_lr_grid(configs, lambda c: (c['base_batch_tokens'], tokens(c)))
+    spec, configs = laptop_configs('horizon')
+    ts = sorted({c['max_iters'] * tokens(c) for c in configs})
+    assert len(ts) >= 4 and ts[-1] / ts[0] >= 8 and len({(tokens(c), c['warmup_iters']) for c in configs}) == 1
+    assert {c['base_train_tokens'] for c in configs} == {None, ts[0]} and {c['horizon_lr_exponent']
+                                                                          for c in configs} == {0.32}
+    check_lr_grid(configs, lambda c: (c['base_train_tokens'], c['max_iters']))
+    for name in ('batch', 'horizon'):
+        spec, configs = laptop_configs(name)
+        assert {(c['parameterization'], c['optimizer'], c['weight_decay']) for c in configs} == {('mup', 'adamw', 0.0)}
+        assert 'min' in spec['estimate']
+
+
+def test_laptop_weight_decay_sweep_meets_the_claims_needs():
+    """>= 4 widths over >= 8x, one LR; >= 6 coupled weight decays (and 0) at factor-2 steps, >= 6 timescales;
+    a training set small enough for several epochs (Wang & Aitchison's regime: tau between one epoch and the run)."""
+    spec, configs = laptop_configs('wd')
+    ws = sorted({c['n_embd'] for c in configs})
+    assert len(ws) >= 4 and ws[-1] / ws[0] >= 8 and len({c['learning_rate'] for c in configs}) == 1
+    for w in ws:
+        for mode, key in (('coupled', 'weight_decay'), ('timescale', 'wd_timescale')):
+            at = [c for c in configs if c['n_embd'] == w and c['wd_mode'] == mode]
+            vals = sorted({c[key] for c in at} - {0.0})
+            assert len(vals) >= 6 and max(b / a for a, b in zip(vals, vals[1:])) <= 2 + 1e-9, (w, mode, vals)
+            assert len({c['seed'] for c in at}) >= 2
+        assert 0.0 in {c['weight_decay'] for c in configs if c['n_embd'] == w and c['wd_mode'] == 'coupled'}
+    epochs = {c['max_iters'] * tokens(c) / c['train_set_tokens'] for c in configs}
+    assert len(epochs) == 1 and epochs.pop() >= 4 and 'min' in spec['estimate']
+
+
 def test_every_registered_claim_has_its_files_and_make_target():
     import re
     make = (ROOT / 'Makefile').read_text()
     assert re.search(r'^CLAIMS := (.*)$', make, re.M).group(1).split() == list(C.CLAIMS)
     for name, claim in C.CLAIMS.items():
-        assert set(claim['sweeps']) == {'laptop', 'paper'} and claim['paper'] and claim['smoke'], name
+        assert 'laptop' in claim['sweeps'] and set(claim['sweeps']) <= {'laptop', 'paper'}, name
+        assert claim['paper'] and claim['smoke'], name
         assert all((ROOT / f).is_file() for f in claim['sweeps'].values()), name
         assert claim['sweeps']['laptop'] == f'config/repro/laptop/{name}.py'
 
@@ -279,7 +458,9 @@ def test_dry_run_writes_the_sweep_with_the_files_run_names(scale, tmp_path):
 def test_bad_input_is_one_line_before_any_run(tmp_path):
     for args, msg in ((['nope'], "unknown claim 'nope'"), (['everett', '--scale=huge'], "unknown scale 'huge'"),
                       (['everett', '--set', 'n_layers=2'], '--set n_layers: not a train.py config key'),
-                      (['everett', '--jobs', '0'], '--jobs must be at least 1')):
+                      (['everett', '--jobs', '0'], '--jobs must be at least 1'),
+                      (['wd', '--scale=paper'], "claim 'wd' has no paper-scale sweep file: use --scale=smoke or "
+                                                "--scale=laptop")):
         r = run_script(['scripts/reproduce.py', *args, '--work-dir', tmp_path / 'w', '--results-dir', tmp_path / 'r'])
         assert r.returncode == 2 and r.stderr.startswith('error: ') and msg in r.stderr, (args, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / 'r').exists()
@@ -301,24 +482,31 @@ def check_outputs(res_dir, name, r):
     assert summary['parts'] and all(p['paper'] for p in summary['parts'])
     pngs = sorted((res_dir / 'smoke' / name).glob('*.png'))
     assert pngs and all(f"({name}/{p.name})" in report for p in pngs)
-    assert ('| LR \\ width |' in report or '| LR \\ depth |' in report or '| optimizer | best LR |' in report)
+    assert any(t in report for t in ('| LR \\ width |', '| LR \\ depth |', '| optimizer | best LR |',
+                                     '| LR \\ tokens_per_iter |', '| LR \\ train_tokens |', '| WD \\ width |'))
     index = (res_dir / 'README.md').read_text()
     assert f"| [{name}](smoke/{name}.md) | smoke |" in index and f"**{summary['verdict']}**" in index
     assert f"verdict: {summary['verdict']}" in r.stdout
     return report, summary
 
 
-@pytest.mark.parametrize('name', ['gupta_width', 'gupta_depth', 'everett', 'splus_width'])
+@pytest.mark.parametrize('name', ['gupta_width', 'gupta_depth', 'everett', 'splus_width', 'batch', 'horizon', 'wd'])
 def test_smoke_reproduction_writes_report_json_and_index(name, tmp_path, char_data):
     r = run_script(['scripts/reproduce.py', name, '--scale=smoke', '--jobs', '2', '--work-dir', tmp_path / 'runs',
                     '--results-dir', tmp_path / 'results'], timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     report, summary = check_outputs(tmp_path / 'results', name, r)
-    assert summary['runs']['finished'] == summary['runs']['points'] == 8
+    assert summary['runs']['finished'] == summary['runs']['points'] == (4 if name in ('batch', 'horizon', 'wd') else 8)
     assert 'over 1 invocation(s)' in report
     if name == 'everett':
         assert '![alignment_sp_global.png](everett/alignment_sp_global.png)' in report
         assert '| SP, global LR | readout |' in report
+    if name == 'batch':  # the smoke runs keep the fixed token budget: batch 4 twice the steps of batch 8
+        assert '768 tokens per run: 64 tokens per iteration x 12 steps, 128 tokens per iteration x 6 steps' in report
+    if name == 'horizon':
+        assert '| training tokens per run (max_iters x tokens per iteration) | 384, 768 |' in report
+    if name == 'wd':
+        assert '| WD \\ width |' in report and '| tau \\ width |' in report and '| 32 | 0.012 | 0.5 |' in report
     # every registered claim has a row; those not run say how to run them
     index = (tmp_path / 'results' / 'README.md').read_text()
     assert all(f"| {c} |" in index or f"[{c}]" in index for c in C.CLAIMS)

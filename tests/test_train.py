@@ -232,6 +232,21 @@ def test_bad_data_gives_one_line_error(tmp_path, files, msg, char_data):
     assert not (tmp_path / 'run').exists()  # nothing written
 
 
+def test_train_set_tokens_trains_and_evaluates_on_the_first_tokens_only(tmp_path, char_data):
+    """train.bin: 200 tokens of one repeated id, then 20,000 random ones. Training on the first 200 only, the model
+    learns to repeat that id: its train loss (evaluated on the same 200 tokens) falls far below the random tokens'
+    log(65) = 4.17, which the validation split (random) stays near."""
+    rng = np.random.default_rng(0)
+    data = bad_dataset(tmp_path / 'data', train=np.r_[np.full(200, 7), rng.integers(0, 65, 20_000)],
+                       val=rng.integers(0, 65, 2_000), meta=VOCAB65)
+    r, run = train(tmp_path, f'--dataset={data}', '--train_set_tokens=200')
+    assert r.returncode == 0, r.stderr
+    assert losses(run, 'eval', 'train_loss')[30] < 1.0 and losses(run, 'eval', 'val_loss')[30] > 4.0
+    for bad in (32, 20_201):  # below block_size + 1 = 33, above the split's length
+        line = error_line(train(tmp_path, f'--dataset={data}', f'--train_set_tokens={bad}', name='bad')[0])
+        assert f'train_set_tokens={bad}: must lie between block_size + 1 = 33 and the 20200 tokens' in line, line
+
+
 def test_sample_without_meta_needs_a_tokenizer_up_front(tmp_path, char_data):
     data = bad_dataset(tmp_path / 'data')  # no meta.pkl: decoding a sample needs tiktoken's GPT-2 encoding
     env = dict(os.environ, TIKTOKEN_CACHE_DIR=str(tmp_path / 'empty'), HTTPS_PROXY='http://127.0.0.1:9',
