@@ -193,12 +193,23 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
+def git_commit():
+    """The repository's commit (with '+changes' when the tree differs from it): the code the runs ran."""
+    def git(*a):
+        return subprocess.run(['git', *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    try:
+        head = git('rev-parse', '--short', 'HEAD')
+        return (head + ('+changes' if git('status', '--porcelain', '--untracked-files=no') else '')) or 'unknown'
+    except OSError:
+        return 'unknown'
+
+
 def machine(jobs, gpus):
     """What the runs ran on: CPU model, hardware threads, parallel runs, threads per run, GPUs, torch."""
     import torch
     threads = os.cpu_count() or 1
     info = {'CPU': cpu_model(), 'hardware threads': threads, 'OS': f"{platform.system()} {platform.release()}",
-            'torch': torch.__version__}
+            'torch': torch.__version__, 'commit': git_commit()}
     if torch.cuda.is_available():
         n = torch.cuda.device_count()
         info['GPUs'] = f"{n} x {torch.cuda.get_device_name(0)}" + (f" (--gpus {gpus})" if gpus else '')
