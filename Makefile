@@ -1,6 +1,7 @@
 # nanomup: two commands do everything on a fresh machine.
 #   make demo   venv + deps + Tiny Shakespeare + a real muP AdamW run on the CPU (a few minutes)
 #   make test   venv + deps + pytest
+#   make bench-install   the peer optimizer libraries of scripts/bench_optim.py (torch held at the venv's)
 # make demo SHAKESPEARE=path/to/input.txt uses a local copy instead of downloading.
 PYTHON ?= python3
 VENV := .venv
@@ -13,7 +14,7 @@ NVIDIA_SMI ?= nvidia-smi
 GPU := $(shell $(NVIDIA_SMI) -L 2>/dev/null | grep -m1 '^GPU')
 TORCH_INDEX := $(if $(GPU)$(filter-out Linux,$(shell uname -s)),,--index-url https://download.pytorch.org/whl/cpu)
 
-.PHONY: install data demo test clean
+.PHONY: install data demo test bench-install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,13 @@ demo: data
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q tests
+
+# the peers of scripts/bench_optim.py; torch is pinned to the venv's own version through a constraints file made
+# from `pip freeze` (a plain install of some of them would replace a CPU torch with the CUDA build)
+bench-install: $(VENV)/.installed-test
+	$(BIN)/pip freeze | grep -i '^torch==' > $(VENV)/constraints-torch.txt || \
+		{ echo "error: no torch in $(VENV): run make install first" >&2; exit 2; }
+	$(BIN)/pip install -r requirements-bench.txt --constraint $(VENV)/constraints-torch.txt
 
 clean:
 	rm -rf out/demo out/debug
