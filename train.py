@@ -543,8 +543,10 @@ try:  # from the raw model: names without wrapper prefixes
     groups = P.param_groups(model, config, role_family, infos)
 except ValueError as e:
     die(e)
-# FSDP2: foreach (fused + DTensor untested); the batch rule may change beta2 (parameterization.optimizer_overrides)
-opt_config = dict(config, tokens_per_iter=tokens_per_iter, fused=not fsdp, **P.optimizer_overrides(config))
+# FSDP2 on CUDA: foreach (fused + DTensor untested there; on the CPU fused is bitwise the single-process step); the
+# batch rule may change beta2 (parameterization.optimizer_overrides)
+opt_config = dict(config, tokens_per_iter=tokens_per_iter, fused=not fsdp or device_type == 'cpu',
+                  **P.optimizer_overrides(config))
 if ddp and getattr(opt_cls, 'needs_full_tensors', False):
     # whole-matrix optimizers: one owner rank per parameter steps it on the full tensor (optim/distributed.py)
     from optim.distributed import OwnerOptimizer

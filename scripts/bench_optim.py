@@ -64,6 +64,7 @@ BENCH_DEFAULTS = dict(
     grad_sets=4,          # distinct random gradients, cycled (full-rank factor statistics after a few steps)
     threads=0,            # torch.set_num_threads (CPU); 0 = leave torch's default
     budget_s=0.0,         # > 0: start no round after this many seconds (the rounds done are reported); 0 = none
+    compile_peers=True,   # heavyball's own torch.compile of its steps (its default); False: heavyball eager
     out='',               # append the Markdown report to this file
 )
 MODELS = {
@@ -76,11 +77,14 @@ LIBRARIES = {'torch': 'torch.optim', 'pytorch_optimizer': 'pytorch-optimizer', '
              'adopt': 'torch-adopt', 'adam_atan2_pytorch': 'adam-atan2-pytorch'}  # import name -> PyPI name
 
 
+MAX_DIM = 10000  # sides above this are not preconditioned (SOAP's and SPlus's default; Shampoo set to it)
+
+
 def settings(period):
     """Config overrides that put ours at the peers' settings (see the docstring), per optimizer."""
     return {
         'soap': dict(soap_precond_every=period),
-        'shampoo': dict(shampoo_precond_every=period, shampoo_graft='none', shampoo_max_dim=1 << 30),
+        'shampoo': dict(shampoo_precond_every=period, shampoo_graft='none', shampoo_max_dim=MAX_DIM),
         'splus': dict(splus_inverse_every=period, splus_nonstandard='shape'),
         'psgd': dict(psgd_precond_update_prob=1.0, psgd_precond_update_prob_min=1.0),
         'muon': dict(muon_ns_dtype='bfloat16', muon_split_qkv=False),
@@ -170,15 +174,21 @@ def _betas(c):
 
 
 PEERS = {
-    'sgd': [('torch SGD (foreach)', 'torch', lambda g, c: torch.optim.SGD(
+    'sgd': [('torch SGD (for-loop)', 'torch', lambda g, c: torch.optim.SGD(
+                _plain(g), momentum=c['momentum'], nesterov=c['nesterov'], foreach=False)),
+            ('torch SGD (foreach)', 'torch', lambda g, c: torch.optim.SGD(
                 _plain(g), momentum=c['momentum'], nesterov=c['nesterov'], foreach=True)),
             ('torch SGD (fused)', 'torch', lambda g, c: torch.optim.SGD(
                 _plain(g), momentum=c['momentum'], nesterov=c['nesterov'], fused=True))],
-    'adam': [('torch Adam (foreach)', 'torch', lambda g, c: torch.optim.Adam(
+    'adam': [('torch Adam (for-loop)', 'torch', lambda g, c: torch.optim.Adam(
+                _plain(g), betas=_betas(c), eps=c['eps'], foreach=False)),
+             ('torch Adam (foreach)', 'torch', lambda g, c: torch.optim.Adam(
                 _plain(g), betas=_betas(c), eps=c['eps'], foreach=True)),
              ('torch Adam (fused)', 'torch', lambda g, c: torch.optim.Adam(
                  _plain(g), betas=_betas(c), eps=c['eps'], fused=True))],
-    'adamw': [('torch AdamW (foreach)', 'torch', lambda g, c: torch.optim.AdamW(
+    'adamw': [('torch AdamW (for-loop)', 'torch', lambda g, c: torch.optim.AdamW(
+                  _plain(g), betas=_betas(c), eps=c['eps'], foreach=False)),
+              ('torch AdamW (foreach)', 'torch', lambda g, c: torch.optim.AdamW(
                   _plain(g), betas=_betas(c), eps=c['eps'], foreach=True)),
               ('torch AdamW (fused)', 'torch', lambda g, c: torch.optim.AdamW(
                   _plain(g), betas=_betas(c), eps=c['eps'], fused=True)),
@@ -285,7 +295,7 @@ class Impl:
         self.params = [copies[id(p)] for p in base]
         built = build([dict(g, params=[copies[id(p)] for p in g['params']]) for g in groups])
         self.opt, self.step = built if isinstance(built, tuple) else (built, built.step)
-        self.times, self.warmup_s, self.error = [], 0.0, None
+        self.times, self.warmup_s, self.error = [], 0.0, None  # times: seconds of every timed step
 
 
 def make_impls(cfg, model, infos, names, peer_libs, notes):
@@ -305,6 +315,10 @@ def make_impls(cfg, model, infos, names, peer_libs, notes):
         for label, library, build in PEERS.get(name, []):
             if library not in peer_libs:
                 continue
+            if label == 'pytorch-optimizer Shampoo' and max(max(p.shape) for p in base) > MAX_DIM:
+                notes.append((name, label, f'skipped: it preconditions every side (a {max(max(p.shape) for p in base)}'
+                                           f'-square factor here); ours leaves sides > {MAX_DIM} alone'))
+                continue
             try:
                 import_peer(library)
             except ImportError:
@@ -312,7 +326,8 @@ def make_impls(cfg, model, infos, names, peer_libs, notes):
                                            f'(requirements-bench.txt)'))
                 continue
             try:
-                impls.append(Impl(name, label, False, lambda gs, b=build, c=c: b(gs, c), groups, base))
+                eager = ' (eager)' if library == 'heavyball' and not cfg['compile_peers'] else ''
+                impls.append(Impl(name, label + eager, False, lambda gs, b=build, c=c: b(gs, c), groups, base))
             except Exception as e:  # noqa: BLE001
                 notes.append((name, label, f'error: {type(e).__name__}: {str(e).splitlines()[0][:120]}'))
     return impls
@@ -331,7 +346,7 @@ def run(impls, cfg, grads):
         live = [i for i in impls if i.error is None]
         k = r % max(len(live), 1)
         for impl in live[k:] + live[:k]:  # the order rotates: no implementation always runs first
-            spent = 0.0
+            spent, times = 0.0, []
             try:
                 for _ in range(period):
                     for p, g in zip(impl.params, grads[steps[id(impl)] % len(grads)]):
@@ -341,7 +356,8 @@ def run(impls, cfg, grads):
                     t0 = time.perf_counter()
                     impl.step()
                     sync()
-                    spent += time.perf_counter() - t0
+                    times.append(time.perf_counter() - t0)
+                    spent += times[-1]
             except Exception as e:  # noqa: BLE001
                 traceback.print_exc()
                 impl.error = f'{type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ""}'
@@ -350,7 +366,7 @@ def run(impls, cfg, grads):
                 impl.warmup_s += spent
                 print(f"  warm-up {impl.label}: {spent:.2f} s", flush=True)
             else:
-                impl.times.append(spent / period)
+                impl.times += times
             if not all(torch.isfinite(p).all() for p in impl.params[:1]):
                 impl.error = impl.error or 'non-finite parameters'
         print(f"round {r + 1}/{total}" + (' (warm-up)' if r < cfg['warmup_rounds'] else ''), flush=True)
@@ -360,18 +376,22 @@ def results(impls, notes):
     """Rows {algo, label, ours, ms, ratio, x_adamw, bytes_per_param, warmup_s, note} in REGISTRY order."""
     rows = []
     for i in impls:
-        ms = statistics.median(i.times) * 1000 if i.times and i.error is None else None
+        ok = i.times and i.error is None
+        ms = statistics.median(i.times) * 1000 if ok else None
+        mean = statistics.fmean(i.times) * 1000 if ok else None  # whole periods: every refresh at its rate
         n = sum(p.numel() for p in i.params)
-        rows.append(dict(algo=i.algo, label=i.label, ours=i.ours, ms=ms, warmup_s=i.warmup_s,
+        rows.append(dict(algo=i.algo, label=i.label, ours=i.ours, ms=ms, ms_mean=mean, warmup_s=i.warmup_s,
                          bytes_per_param=state_bytes(i.opt) / n, note=i.error and f'error: {i.error}'))
-    rows += [dict(algo=a, label=lbl, ours=False, ms=None, warmup_s=None, bytes_per_param=None, note=note)
+    rows += [dict(algo=a, label=lbl, ours=False, ms=None, ms_mean=None, warmup_s=None, bytes_per_param=None,
+                  note=note)
              for a, lbl, note in notes]
     adamw = next((r['ms'] for r in rows if r['ours'] and r['algo'] == 'adamw' and r['ms']), None)
     for r in rows:
-        ours = next((o['ms'] for o in rows if o['ours'] and o['algo'] == r['algo'] and o['ms']), None)
-        peers = [p['ms'] for p in rows if not p['ours'] and p['algo'] == r['algo'] and p['ms']]
-        ref = min(peers, default=None) if r['ours'] else r['ms']
-        r['ratio'] = ours / ref if ours and ref else None
+        for key, out in (('ms', 'ratio'), ('ms_mean', 'ratio_mean')):
+            ours = next((o[key] for o in rows if o['ours'] and o['algo'] == r['algo'] and o[key]), None)
+            peers = [p[key] for p in rows if not p['ours'] and p['algo'] == r['algo'] and p[key]]
+            ref = min(peers, default=None) if r['ours'] else r[key]
+            r[out] = ours / ref if ours and ref else None
         r['x_adamw'] = r['ms'] / adamw if r['ms'] and adamw else None
     order = list(optim.REGISTRY)
     return sorted(rows, key=lambda r: (order.index(r['algo']), not r['ours']))
@@ -398,15 +418,20 @@ def markdown(rows, cfg, info):
              f"- machine: {info['machine']}; commit {info['commit']}; {info['date']}",
              f"- command: `{info['command']}`",
              f"- fp32 parameters on {cfg['device']}; refresh interval {cfg['period']} steps (SOAP, Shampoo, SPlus); "
-             f"PSGD preconditioner updated every step; {cfg['warmup_rounds']} warm-up round(s) dropped, median of "
-             f"{info['rounds']} rounds x {cfg['period']} steps, interleaved; wall time {info['wall_s']:.0f} s",
-             "- ours/peer: for a peer row our ms / its ms, for our row our ms / the fastest peer's; x AdamW: ms / "
-             "our AdamW's ms; state: optimizer-state bytes per parameter", '',
-             '| algorithm | implementation | ms/step | ours/peer | x AdamW | state B/param | warm-up s | note |',
-             '|---|---|---:|---:|---:|---:|---:|---|']
+             f"PSGD preconditioner updated every step; {cfg['warmup_rounds']} warm-up round(s) dropped, then "
+             f"{info['rounds']} rounds x {cfg['period']} steps per implementation, interleaved; wall time "
+             f"{info['wall_s']:.0f} s",
+             "- ms/step: the median of the timed steps (a refresh step is an outlier it leaves out); mean: over "
+             "whole refresh periods (every refresh at its rate); ours/peer: for a peer row our time / its time, for "
+             "our row our time / the fastest peer's; x AdamW: median / our AdamW's median; state: "
+             "optimizer-state bytes per parameter", '',
+             '| algorithm | implementation | ms/step | ours/peer | ms/step (mean) | ours/peer (mean) | x AdamW '
+             '| state B/param | warm-up s | note |',
+             '|---|---|---:|---:|---:|---:|---:|---:|---:|---|']
     for r in rows:
         lines.append(f"| {r['algo']} | {'**' + r['label'] + '**' if r['ours'] else r['label']} | {f(r['ms'], '.3f')} "
-                     f"| {f(r['ratio'], '.2f')} | {f(r['x_adamw'], '.2f')} | {f(r['bytes_per_param'], '.1f')} "
+                     f"| {f(r['ratio'], '.2f')} | {f(r['ms_mean'], '.3f')} | {f(r['ratio_mean'], '.2f')} "
+                     f"| {f(r['x_adamw'], '.2f')} | {f(r['bytes_per_param'], '.1f')} "
                      f"| {f(r['warmup_s'], '.1f')} | {(r['note'] or '').replace('|', '/')} |")
     return '\n'.join(lines)
 
@@ -435,6 +460,12 @@ def main(args):
         die('rounds, period and grad_sets must be >= 1, warmup_rounds >= 0')
     if cfg['device'].startswith('cuda') and not torch.cuda.is_available():
         die(f"device='{cfg['device']}' but torch sees no CUDA GPU: use --device=cpu")
+    if 'heavyball' in libs and not cfg['compile_peers']:
+        try:
+            import heavyball.utils
+            heavyball.utils.compile_mode = None  # its fused steps run eagerly
+        except ImportError:
+            pass
     if cfg['threads'] > 0:
         torch.set_num_threads(cfg['threads'])
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True  # as train.py
@@ -457,7 +488,7 @@ def main(args):
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout
     info = dict(machine=machine(cfg), commit=commit.strip(), date=time.strftime('%Y-%m-%d %H:%M'),
                 command='python scripts/bench_optim.py ' + shlex.join(args), wall_s=time.time() - t0,
-                rounds=max((len(i.times) for i in impls), default=0),
+                rounds=max((len(i.times) for i in impls), default=0) // cfg['period'],
                 params_m=sum(p.numel() for p in model.parameters()) / 1e6, n_tensors=len(list(model.parameters())),
                 n_groups=len(P.param_groups(model, cfg, optim.family_of('adamw', cfg), infos)))
     table = markdown(rows, cfg, info)

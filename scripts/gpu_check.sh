@@ -28,14 +28,14 @@ for arg in "$@"; do
 done
 
 STEPS=(
-  "60|kernel_tests.txt|$PY -m pytest tests/test_kernels.py -q -p no:cacheprovider"
-  "40|bench_kernels.txt|$PY scripts/bench_kernels.py --no-compile --out $OUT/bench_kernels.md"
-  "45|bench_train_gpt2.txt|$PY scripts/bench_train.py --preset=gpt2 --out=$OUT/bench_train.md"
-  "30|bench_train_baby.txt|$PY scripts/bench_train.py --preset=baby --out=$OUT/bench_train.md"
-  "45|bench_train_w2048.txt|$PY scripts/bench_train.py --preset=w2048 --out=$OUT/bench_train.md"
-  "120|bench_train_optimizers.txt|$PY scripts/bench_train.py --preset=gpt2 --optimizers=all --out=$OUT/bench_train_optimizers.md"
+  "45|kernel_tests.txt|$PY -m pytest tests/test_kernels.py -q -p no:cacheprovider"
+  "35|bench_kernels.txt|$PY scripts/bench_kernels.py --no-compile --out $OUT/bench_kernels.md"
+  "60|bench_train_gpt2.txt|$PY scripts/bench_train.py --preset=gpt2 --out=$OUT/bench_train.md"
+  "35|bench_train_baby.txt|$PY scripts/bench_train.py --preset=baby --out=$OUT/bench_train.md"
+  "60|bench_train_w2048.txt|$PY scripts/bench_train.py --preset=w2048 --out=$OUT/bench_train.md"
+  "120|bench_train_optimizers.txt|$PY scripts/bench_train.py --preset=gpt2 --optimizers=all --warmup=5 --out=$OUT/bench_train_optimizers.md"
   "60|train_mup_adamw.txt|$PY train.py config/mup_adamw.py --max_iters=300 --lr_decay_iters=300 --eval_interval=150 --eval_iters=10 --log_interval=50 --dtype=bfloat16 --compile=True --out_dir=out/gpu_check --run_name=mup_adamw_300 --overwrite=True"
-  "75|bench_optim.txt|$PY scripts/bench_optim.py --model=gpt2 --device=cuda --rounds=20 --period=10 --budget_s=60 --out=$OUT/bench_optim.md"
+  "55|bench_optim.txt|$PY scripts/bench_optim.py --model=gpt2 --device=cuda --rounds=20 --period=10 --budget_s=40 --compile_peers=False --out=$OUT/bench_optim.md"
 )
 
 if [ "$DRY" = 1 ]; then
