@@ -65,6 +65,7 @@ BENCH_DEFAULTS = dict(
     threads=0,            # torch.set_num_threads (CPU); 0 = leave torch's default
     budget_s=0.0,         # > 0: start no round after this many seconds (the rounds done are reported); 0 = none
     compile_peers=True,   # heavyball's own torch.compile of its steps (its default); False: heavyball eager
+    skip='',              # comma list of peer labels to leave out (e.g. a slower variant of a library: time)
     out='',               # append the Markdown report to this file
 )
 MODELS = {
@@ -313,7 +314,7 @@ def make_impls(cfg, model, infos, names, peer_libs, notes):
             notes.append((name, f'ours ({name})', f'error: {type(e).__name__}: {e}'))
             continue
         for label, library, build in PEERS.get(name, []):
-            if library not in peer_libs:
+            if library not in peer_libs or label in [s.strip() for s in cfg['skip'].split(',')]:
                 continue
             if label == 'pytorch-optimizer Shampoo' and max(max(p.shape) for p in base) > MAX_DIM:
                 notes.append((name, label, f'skipped: it preconditions every side (a {max(max(p.shape) for p in base)}'
