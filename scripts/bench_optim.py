@@ -437,30 +437,37 @@ def markdown(rows, cfg, info):
     return '\n'.join(lines)
 
 
-def main(args):
-    def die(msg):
-        print(f"error: {msg}", file=sys.stderr)
-        sys.exit(2)
+def selection(cfg):
+    """(optimizer names, peer libraries) of the config, checked; ValueError names the first bad one."""
+    names = list(optim.REGISTRY) if cfg['optimizers'] == 'all' else \
+        [s.strip() for s in cfg['optimizers'].split(',') if s.strip()]
+    libs = list(LIBRARIES) if cfg['peers'] == 'all' else [] if cfg['peers'] == 'none' else \
+        [s.strip() for s in cfg['peers'].split(',') if s.strip()]
+    for name in names:
+        if name not in optim.REGISTRY:
+            raise ValueError(f"unknown optimizer '{name}': choose from {', '.join(optim.REGISTRY)}")
+    for lib in libs:
+        if lib not in LIBRARIES:
+            raise ValueError(f"unknown peer library '{lib}': choose from all, none, {', '.join(LIBRARIES)}")
+    if cfg['rounds'] < 1 or cfg['period'] < 1 or cfg['warmup_rounds'] < 0 or cfg['grad_sets'] < 1:
+        raise ValueError('rounds, period and grad_sets must be >= 1, warmup_rounds >= 0')
+    if cfg['device'].startswith('cuda') and not torch.cuda.is_available():
+        raise ValueError(f"device='{cfg['device']}' but torch sees no CUDA GPU: use --device=cpu")
+    return names, libs
 
+
+def main(args):
+    """Run the benchmark for these command-line arguments; returns the rows (bad input: one error line, exit 2)."""
     try:
         cfg = load_config(args)
         P.check(cfg)
+        names, libs = selection(cfg)
+        model_args = {k: cfg[k] for k in ('n_layer', 'n_head', 'head_dim', 'n_embd', 'block_size', 'bias', 'dropout',
+                                          'tie_embeddings', 'vocab_size')}
+        model, infos = P.build_model(cfg, model_args, cfg['device'], seed=cfg['seed'])
     except (ConfigError, ValueError) as e:
-        die(e)
-    names = list(optim.REGISTRY) if cfg['optimizers'] == 'all' else \
-        [s.strip() for s in cfg['optimizers'].split(',') if s.strip()]
-    bad = [n for n in names if n not in optim.REGISTRY]
-    if bad:
-        die(f"unknown optimizer '{bad[0]}': choose from {', '.join(optim.REGISTRY)}")
-    libs = list(LIBRARIES) if cfg['peers'] == 'all' else [] if cfg['peers'] == 'none' else \
-        [s.strip() for s in cfg['peers'].split(',') if s.strip()]
-    if any(lib not in LIBRARIES for lib in libs):
-        die(f"unknown peer library '{next(lib for lib in libs if lib not in LIBRARIES)}': choose from all, none, "
-            f"{', '.join(LIBRARIES)}")
-    if cfg['rounds'] < 1 or cfg['period'] < 1 or cfg['warmup_rounds'] < 0 or cfg['grad_sets'] < 1:
-        die('rounds, period and grad_sets must be >= 1, warmup_rounds >= 0')
-    if cfg['device'].startswith('cuda') and not torch.cuda.is_available():
-        die(f"device='{cfg['device']}' but torch sees no CUDA GPU: use --device=cpu")
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
     if 'heavyball' in libs and not cfg['compile_peers']:
         try:
             import heavyball.utils
@@ -470,12 +477,6 @@ def main(args):
     if cfg['threads'] > 0:
         torch.set_num_threads(cfg['threads'])
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True  # as train.py
-    model_args = dict({k: cfg[k] for k in ('n_layer', 'n_head', 'head_dim', 'n_embd', 'block_size', 'bias',
-                                           'dropout', 'tie_embeddings', 'vocab_size')})
-    try:
-        model, infos = P.build_model(cfg, model_args, cfg['device'], seed=cfg['seed'])
-    except ValueError as e:
-        die(e)
     gen = torch.Generator(cfg['device']).manual_seed(cfg['seed'])
     grads = [[torch.randn(p.shape, generator=gen, device=p.device) * 1e-2 for p in model.parameters()]
              for _ in range(cfg['grad_sets'])]
@@ -494,10 +495,11 @@ def main(args):
                 n_groups=len(P.param_groups(model, cfg, optim.family_of('adamw', cfg), infos)))
     table = markdown(rows, cfg, info)
     print('\n' + table)
-    if cfg['out']:
-        os.makedirs(os.path.dirname(os.path.abspath(cfg['out'])), exist_ok=True)
-        with open(cfg['out'], 'a') as f:
-            f.write(table + '\n\n')
+    if cfg['out']:  # appended: several runs (models, devices) collect in one report
+        path = os.path.abspath(cfg['out'])
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'a') as f:
+            print(table, end='\n\n', file=f)
         print(f"appended to {cfg['out']}")
     del impls
     gc.collect()
