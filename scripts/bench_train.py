@@ -68,6 +68,7 @@ BENCH_DEFAULTS = dict(
     attn='sdpa',        # sdpa (model.py as it is) | explicit: bench_attention.explicit_attention patched in
     compile_mode='default',  # torch.compile mode: default | reduce-overhead | max-autotune | max-autotune-no-cudagraphs
     vary='',            # more rows: "key=v1,v2;key2=v1,v2" (config keys; values parsed like --key=value), a product
+    repeat=1,           # run the whole row list this many times in turn (ABAB: drift hits every row alike)
     peak='auto',        # MFU's peak: auto (model.py's GPU table; measure on a CPU) | table | measure
     peak_n=2048,        # --peak=measure: the fp32 GEMM size n (n x n times n x n)
     out='',             # append the Markdown table to this file and one JSON line per row to <stem>.jsonl
@@ -145,7 +146,7 @@ def rows(cfg):
     points = [{}]
     for key, values in axes(cfg):
         points = [dict(p, **{key: v}) for p in points for v in values]
-    return [dict(point, optimizer=n) for point in points for n in names]
+    return [dict(point, optimizer=n) for point in points for n in names] * cfg['repeat']
 
 
 def model_args(cfg):
@@ -310,7 +311,8 @@ def markdown(rows, c, info):
     title = c['preset'] + ('' if is_preset_model(c) else ' (modified)') if c['preset'] else 'config'
     lines = [f"### Training step: {title} ({g.n_layer}L/{g.n_head}H/{g.n_embd}, head_dim {g.n_embd // g.n_head}, "
              f"vocab {g.vocab_size}, {info['params_m']:.2f}M params, {info['tokens']} tokens)"
-             + (f"; rows vary {c['vary']} (the heading shows the first row's model)" if c['vary'] else ''), '',
+             + (f"; rows vary {c['vary']} (the heading shows the first row's model)" if c['vary'] else '')
+             + (f"; the row list run {c['repeat']} times in turn" if c['repeat'] > 1 else ''), '',
              f"- device: {info['gpu']}; torch {torch.__version__}; commit {info['commit']}; {info['date']}",
              f"- command: `{info['command']}`",
              f"- {c['parameterization']} parameterization, tie_embeddings={c['tie_embeddings']}, dropout "
@@ -333,21 +335,25 @@ def markdown(rows, c, info):
 
 
 def axis_ratios(rows, cfg):
-    """For each --vary axis: ms/iter (mean) of its last value over its first, every other key of the row equal."""
-    lines = []
+    """For each --vary axis: ms/iter (mean) of its last value over its first, every other key of the row equal
+    (with --repeat: the median over the repeats of each)."""
+    def ms(row):
+        times = [o['ms_mean'] for o in rows if o.get('row') == row and o['ms_mean']]
+        return statistics.median(times) if times else None
+
+    lines, done = [], []
     for key, values in axes(cfg):
-        if len(values) < 2:
-            continue
         for r in rows:
             row = r.get('row', {})
-            if row.get(key) != values[0] or not r['ms_mean']:
+            if len(values) < 2 or row.get(key) != values[0] or (key, row) in done:
                 continue
-            other = next((o for o in rows if o.get('row') == dict(row, **{key: values[-1]}) and o['ms_mean']), None)
-            if other:
+            done.append((key, row))
+            a, b = ms(row), ms(dict(row, **{key: values[-1]}))
+            if a and b:
                 rest = ', '.join(f"{k}={v}" for k, v in row.items() if k != key)
-                lines.append(f"- {key}={values[-1]} / {key}={values[0]} ({rest}): "
-                             f"{other['ms_mean'] / r['ms_mean']:.3f}")
-    return ['', 'Ratios of ms/iter (mean) along each --vary axis:', ''] + lines if lines else []
+                lines.append(f"- {key}={values[-1]} / {key}={values[0]} ({rest}): {b / a:.3f}")
+    what = ' (median over the repeats)' if cfg['repeat'] > 1 else ''
+    return ['', f'Ratios of ms/iter (mean){what} along each --vary axis:', ''] + lines if lines else []
 
 
 def main(args):
@@ -370,8 +376,9 @@ def main(args):
         die("dtype='float16' on the CPU: use --dtype=bfloat16 (CPU autocast) or --dtype=float32")
     if cfg['peak'] not in ('auto', 'table', 'measure'):
         die(f"unknown peak '{cfg['peak']}': choose auto, table or measure")
-    if cfg['iters'] < 1 or cfg['warmup'] < 0:
-        die(f"iters={cfg['iters']}, warmup={cfg['warmup']}: need iters >= 1 and warmup >= 0")
+    if cfg['iters'] < 1 or cfg['warmup'] < 0 or cfg['repeat'] < 1:
+        die(f"iters={cfg['iters']}, warmup={cfg['warmup']}, repeat={cfg['repeat']}: need iters >= 1, warmup >= 0, "
+            f"repeat >= 1")
     if cfg['attn'] == 'explicit':
         patch_attention(model_lib)
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True  # as train.py
