@@ -8,7 +8,8 @@ in peer libraries, on the parameter shapes of a real model, in one interleaved r
     $ pip install -r requirements-bench.txt --constraint constraints-torch.txt   # the peers (make bench-install)
 
 Shapes: the param groups of a GPT built by parameterization.build_model + param_groups (MODELS: gpt6x512 = 6
-layers, width 512, 8 heads of 64, vocab 65; gpt2 = GPT-2 small, 12 x 768, vocab 50304, untied; tiny for tests),
+layers, width 512, 8 heads of 64, vocab 65; gpt6x256 the same at width 256 (the matrix optimizers on one CPU
+thread); gpt2 = GPT-2 small, 12 x 768, vocab 50304, untied; tiny for tests),
 configured like train.py (configurator.train_defaults(), config files, --key=value). Ours: optim.build_optimizer
 over those groups, as train.py builds it. Peers get the same tensors (copies), the same per-group lr and
 weight_decay, and their own hyperparameters set to ours where the library has them (PEERS). fp32 parameters.
@@ -55,7 +56,7 @@ import parameterization as P  # noqa: E402
 from configurator import ConfigError, configure  # noqa: E402
 
 BENCH_DEFAULTS = dict(
-    model='gpt6x512',     # gpt6x512 | gpt2 | tiny (MODELS)
+    model='gpt6x512',     # gpt6x512 | gpt6x256 | gpt2 | tiny (MODELS)
     optimizers='all',     # all | comma list of optim.REGISTRY names
     peers='all',          # all | none | comma list of libraries (LIBRARIES)
     rounds=20,            # timed rounds (the median is over these)
@@ -70,6 +71,7 @@ BENCH_DEFAULTS = dict(
 )
 MODELS = {
     'tiny': dict(n_layer=2, n_embd=64, n_head=2, head_dim=0, vocab_size=65, block_size=32, batch_size=4),
+    'gpt6x256': dict(n_layer=6, n_embd=256, n_head=4, head_dim=0, vocab_size=65, block_size=256, batch_size=32),
     'gpt6x512': dict(n_layer=6, n_embd=512, n_head=8, head_dim=0, vocab_size=65, block_size=256, batch_size=32),
     'gpt2': dict(n_layer=12, n_embd=768, n_head=12, head_dim=0, vocab_size=50304, block_size=1024, batch_size=12),
 }
