@@ -246,12 +246,13 @@ def time_steps(step, warmup, iters, cuda):
                 warmup_s=warmup_s), outs
 
 
-def matmul_peak(device, n, warmup=2, iters=5):
-    """FLOP/s of an fp32 n x n x n matmul (2 n^3 per product), the median of `iters` timed products."""
+def matmul_peak(device, n, warmup=1, iters=3):
+    """FLOP/s of an fp32 n x n x n matmul (2 n^3 per product): the fastest of `iters` timed products (a peak; on a
+    shared CPU the median moves with the load)."""
     a, b = (torch.randn(n, n, device=device) for _ in 'ab')
     out = torch.empty(n, n, device=device)
     t, _ = time_steps(lambda i: torch.mm(a, b, out=out), warmup, iters, 'cuda' in device)
-    return 2 * n ** 3 / (t['ms_median'] / 1000)
+    return 2 * n ** 3 / (t['ms_min'] / 1000)
 
 
 def bench_row(cfg, row, models):
@@ -282,7 +283,7 @@ def bench_row(cfg, row, models):
     settings += [f"{refreshes} Hessian refreshes timed"] if name == 'sophia' else []
     settings += [] if math.isfinite(loss) else ['loss non-finite']  # the time is valid, the hyperparameters are not
     mfu = raw_model.estimate_mfu(tokens, t['ms_mean'] / 1000, peak_flops=cfg.get('peak_flops')) or None
-    return dict(optimizer=name, row=row, **t, tokens_per_s=tokens / t['ms_mean'] * 1000, mfu=mfu, hessian_refreshes=refreshes,
+    return dict(optimizer=name, row=row, flops_per_iter=raw_model.estimate_flops_per_token() * tokens, **t, tokens_per_s=tokens / t['ms_mean'] * 1000, mfu=mfu, hessian_refreshes=refreshes,
                 final_loss=loss, settings=', '.join(settings), error=None)
 
 
@@ -386,11 +387,11 @@ def main(args):
         f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
     print(f"{gpu}: {len(row_list)} row(s), {cfg['warmup']} + {cfg['iters']} iterations each", flush=True)
     peak = 'model.py\'s bf16 peak of this GPU (none for this device: MFU -)'
-    if cfg['peak'] == 'measure' or (cfg['peak'] == 'auto' and not cuda):
-        cfg['peak_flops'] = matmul_peak(cfg['device'], cfg['peak_n'])
-        peak = (f"the measured fp32 matmul rate: {cfg['peak_flops'] / 1e9:,.1f} GFLOP/s ({cfg['peak_n']}^3 GEMM, "
-                f"median of 5, {torch.get_num_threads()} thread(s))")
-        print(f"fp32 matmul peak: {cfg['peak_flops'] / 1e9:,.1f} GFLOP/s", flush=True)
+    measure = cfg['peak'] == 'measure' or (cfg['peak'] == 'auto' and not cuda)
+    rates = [matmul_peak(cfg['device'], cfg['peak_n'])] if measure else []  # and again after every row
+    if measure:
+        cfg['peak_flops'] = rates[0]
+        print(f"fp32 matmul peak: {rates[0] / 1e9:,.1f} GFLOP/s", flush=True)
     results, models = [], {}
     with nullcontext() if cfg['sdpa'] == 'auto' else sdpa_kernel(SDPA_BACKENDS[cfg['sdpa']]):  # before compiling
         for row in row_list:
@@ -402,12 +403,21 @@ def main(args):
                     die(e)  # the model itself cannot be built (e.g. base_width vs n_head): a config error
                 traceback.print_exc()
                 msg = ' '.join(f"{type(e).__name__}: {e}".split()).replace('|', '/')[:200]
-                results.append(dict(optimizer=row['optimizer'], row=row, ms_mean=None, ms_median=None, tokens_per_s=None,
+                results.append(dict(optimizer=row['optimizer'], row=row, flops_per_iter=None, ms_mean=None, ms_median=None, tokens_per_s=None,
                                     mfu=None, settings='', error=msg))
             gc.collect()  # a row's optimizer state (or a failed row's tensors) must not crowd the next one
             if cuda:
                 torch.cuda.empty_cache()
+            if measure:
+                rates.append(matmul_peak(cfg['device'], cfg['peak_n']))
             print(json.dumps({k: v for k, v in results[-1].items() if k != 'settings'}), flush=True)
+    if measure:  # MFU against the fastest matmul seen in the run (measured before and after every row)
+        cfg['peak_flops'] = max(rates)
+        for r in results:
+            r['mfu'] = r['flops_per_iter'] / (r['ms_mean'] / 1000) / cfg['peak_flops'] if r['ms_mean'] else None
+        peak = (f"the measured fp32 matmul rate: {cfg['peak_flops'] / 1e9:,.1f} GFLOP/s (the fastest {cfg['peak_n']}^3 "
+                f"GEMM of {len(rates)} measurements, before and after every row: {min(rates) / 1e9:,.1f} to "
+                f"{max(rates) / 1e9:,.1f} GFLOP/s; {torch.get_num_threads()} thread(s))")
     add_targets(results, cfg, gpu)
     model, raw_model, _ = next(iter(models.values()))
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout
