@@ -22,10 +22,11 @@ preconditioned (the paper's algorithm, which pytorch-optimizer implements), SPlu
 (torch.optim.Muon and pytorch-optimizer always do both). Sophia: step() only (its Hessian refresh is an extra
 forward/backward in the training loop, not part of step()).
 
-Timing: every implementation keeps its own copy of the parameters and state. A round runs `period` steps of each
-implementation in turn (round-robin, so machine noise hits all alike; the order rotates every round); before each
-step the gradient is set to a fresh copy of one of `grad_sets` fixed random gradients (untimed), then step() is
-timed alone (CUDA: synchronized before and after). `warmup_rounds` rounds are dropped (compilation, SOAP's
+Timing: every implementation keeps its own copy of the parameters and state. A round is `period` steps; at each
+step every implementation steps once, in turn (round-robin, the order rotating, so machine noise and load drift
+hit all alike, and the refresh steps of all of them fall close together); before each step the gradient is set to
+a fresh copy of one of `grad_sets` fixed random gradients (untimed), then step() is timed alone (CUDA:
+synchronized before and after). `warmup_rounds` rounds are dropped (compilation, SOAP's
 initialisation step, first eigendecompositions); ms/step = median over `rounds` rounds of (round time / period),
 so a refresh every `period` steps counts at its rate. State bytes per parameter: every tensor the optimizer holds
 in its state (each storage once) / the number of parameters.
@@ -336,42 +337,49 @@ def make_impls(cfg, model, infos, names, peer_libs, notes):
     return impls
 
 
+def timed_step(impl, grads, sync):
+    """One step of impl on a fresh copy of its next gradient set (untimed); returns the seconds of step() alone."""
+    for p, g in zip(impl.params, grads[impl.steps % len(grads)]):
+        p.grad = g.clone()  # a fresh copy: some peers modify the gradient in place
+    impl.steps += 1
+    sync()
+    t0 = time.perf_counter()
+    impl.step()
+    sync()
+    return time.perf_counter() - t0
+
+
 def run(impls, cfg, grads):
-    """The interleaved rounds; fills impl.times (seconds per step, one per timed round) and impl.warmup_s."""
+    """The interleaved rounds: step k of every implementation, in turn, then step k + 1 (so a refresh at step k
+    of each runs at nearly the same moment, whatever the machine's load does over minutes). Fills impl.times
+    (seconds of every timed step) and impl.warmup_s."""
     cuda = cfg['device'].startswith('cuda')
     sync = torch.cuda.synchronize if cuda else (lambda: None)
-    period, total = cfg['period'], cfg['warmup_rounds'] + cfg['rounds']
-    steps, t_start = {id(i): 0 for i in impls}, time.perf_counter()
+    period, total, t_start = cfg['period'], cfg['warmup_rounds'] + cfg['rounds'], time.perf_counter()
+    for impl in impls:
+        impl.steps = 0
     for r in range(total):
         if cfg['budget_s'] > 0 and time.perf_counter() - t_start > cfg['budget_s'] and r > cfg['warmup_rounds']:
             print(f"budget_s={cfg['budget_s']:g} spent: {r - cfg['warmup_rounds']} timed round(s) done", flush=True)
             break
-        live = [i for i in impls if i.error is None]
-        k = r % max(len(live), 1)
-        for impl in live[k:] + live[:k]:  # the order rotates: no implementation always runs first
-            spent, times = 0.0, []
-            try:
-                for _ in range(period):
-                    for p, g in zip(impl.params, grads[steps[id(impl)] % len(grads)]):
-                        p.grad = g.clone()  # a fresh copy: some peers modify the gradient in place
-                    steps[id(impl)] += 1
-                    sync()
-                    t0 = time.perf_counter()
-                    impl.step()
-                    sync()
-                    times.append(time.perf_counter() - t0)
-                    spent += times[-1]
-            except Exception as e:  # noqa: BLE001
-                traceback.print_exc()
-                impl.error = f'{type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ""}'
-                continue
-            if r < cfg['warmup_rounds']:
-                impl.warmup_s += spent
-                print(f"  warm-up {impl.label}: {spent:.2f} s", flush=True)
-            else:
-                impl.times += times
-            if not all(torch.isfinite(p).all() for p in impl.params[:1]):
-                impl.error = impl.error or 'non-finite parameters'
+        for s in range(period):
+            live = [i for i in impls if i.error is None]
+            k = (r * period + s) % max(len(live), 1)
+            for impl in live[k:] + live[:k]:  # the order rotates: no implementation always runs first
+                try:
+                    dt = timed_step(impl, grads, sync)
+                except Exception as e:  # noqa: BLE001 -- one failing implementation must not cost the table
+                    traceback.print_exc()
+                    impl.error = f'{type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ""}'
+                    continue
+                if r < cfg['warmup_rounds']:
+                    impl.warmup_s += dt
+                else:
+                    impl.times.append(dt)
+                if s == period - 1 and not torch.isfinite(impl.params[0]).all():
+                    impl.error = 'non-finite parameters'
+        if r < cfg['warmup_rounds']:
+            print('  warm-up s: ' + ', '.join(f"{i.label} {i.warmup_s:.1f}" for i in impls), flush=True)
         print(f"round {r + 1}/{total}" + (' (warm-up)' if r < cfg['warmup_rounds'] else ''), flush=True)
 
 
