@@ -1,6 +1,8 @@
 # nanomup: two commands do everything on a fresh machine.
 #   make demo   venv + deps + Tiny Shakespeare + a real muP AdamW run on the CPU (a few minutes)
 #   make test   venv + deps + pytest
+#   make reproduce-laptop   every paper claim at laptop scale, one after the other (15-60 min each on 2 cores);
+#               results/laptop/<claim>.md and results/README.md. Killed: the same command resumes.
 #   make bench-install   the peer optimizer libraries of scripts/bench_optim.py (torch held at the venv's)
 # make demo SHAKESPEARE=path/to/input.txt uses a local copy instead of downloading.
 PYTHON ?= python3
@@ -14,7 +16,10 @@ NVIDIA_SMI ?= nvidia-smi
 GPU := $(shell $(NVIDIA_SMI) -L 2>/dev/null | grep -m1 '^GPU')
 TORCH_INDEX := $(if $(GPU)$(filter-out Linux,$(shell uname -s)),,--index-url https://download.pytorch.org/whl/cpu)
 
-.PHONY: install data demo test bench-install clean
+CLAIMS := gupta_width gupta_depth everett splus_width splus_steps batch horizon wd
+JOBS ?= 2
+
+.PHONY: install data demo test reproduce-laptop bench-install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +44,9 @@ data: install
 
 demo: data
 	$(BIN)/python train.py config/mup_adamw.py config/demo_cpu.py
+
+reproduce-laptop: data
+	for c in $(CLAIMS); do $(BIN)/python scripts/reproduce.py $$c --scale=laptop --jobs $(JOBS) || exit $$?; done
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q tests

@@ -161,7 +161,8 @@ def train_steps(cfg, model_args, batch, steps, seed=0, device='cpu'):
 
 def _model_args(cfg, n_embd, n_layer, vocab_size):
     return dict(n_layer=n_layer, n_head=cfg.get('n_head', 2), head_dim=cfg.get('head_dim', 0), n_embd=n_embd,
-                block_size=cfg['block_size'], vocab_size=vocab_size, bias=False, dropout=0.0)
+                block_size=cfg['block_size'], vocab_size=vocab_size, bias=False, dropout=0.0,
+                tie_embeddings=cfg.get('tie_embeddings', False))
 
 
 def update_coords(cfg, widths, steps=3, seeds=(0,), batch=None, vocab_size=65, device='cpu'):
@@ -170,7 +171,8 @@ def update_coords(cfg, widths, steps=3, seeds=(0,), batch=None, vocab_size=65, d
     per coordinate (roles: the labels of module_outputs, except the residual stream).
 
     cfg: the engine's keys (parameterization, base_width, lr_scaling, ...), optimizer, learning_rate, n_layer,
-    n_head, head_dim, block_size, batch_size and any optimizer hyperparameters; missing ones take their defaults.
+    n_head, head_dim, tie_embeddings, block_size, batch_size and any optimizer hyperparameters; missing ones take
+    their defaults.
     Each seed builds every width with that seed; batch (x, y) defaults to random tokens, the same for every seed and
     width. Keep batch_size * block_size well below min(widths): a low-rank update is then fully aligned with its
     input (Everett et al. 2024 §3.3, alignment 'full'), the regime the exponents are derived for. A step's sum over
@@ -238,6 +240,8 @@ def loglog_slopes(rows, x='width', y='delta'):
 # The combinations the repository claims width-stable: every role's output moves by a width-independent amount per
 # step (update_coords slope ~ 0) with alignment 'full', lr_scaling 'per_layer' and each optimizer's own families.
 # Head rules: 'n_head' = n_head fixed (head_dim grows with width), 'head_dim' = head_dim fixed (heads grow).
+# 'muon_rms' (Muon with muon_scale='rms') and 'adamw_tied' (AdamW, tie_embeddings=True) are variants of a registry
+# optimizer (tests/test_width_stability.py VARIANTS), each measured in its one listed case.
 # tests/test_width_stability.py holds every claimed combination to its bound and every other one to exceeding it;
 # NOT_CLAIMED says why each other one is not claimed, with what it measured (widths 32-256, 3 steps, 8 tokens).
 EVERY_OPTIMIZER = ('sgd', 'adam', 'adamw', 'adam_atan2', 'adam_ps', 'adafactor', 'adopt', 'lamb', 'sophia', 'splus',
@@ -270,7 +274,7 @@ def _except(*names):
 WIDTH_STABLE_CLAIMS = {  # parameterization -> head rule -> optimizers
     'sp':           {'n_head': (), 'head_dim': _except(*_EIGENBASIS, *_EARLY_SGD_LIKE, *_SP_LOGITS)},
     'ntk':          {'n_head': (), 'head_dim': _except(*_EIGENBASIS, *_EARLY_SGD_LIKE, *_SP_LOGITS)},
-    'mup':          {'n_head': _except('sgd', *_EIGENBASIS, *_EARLY_SGD_LIKE),
+    'mup':          {'n_head': _except('sgd', *_EIGENBASIS, *_EARLY_SGD_LIKE) + ('muon_rms', 'adamw_tied'),
                      'head_dim': _except(*_EIGENBASIS, *_EARLY_SGD_LIKE)},
     'mfp':          {'n_head': _except('sgd', 'adam_ps', *_EIGENBASIS, *_EARLY_SGD_LIKE),
                      'head_dim': _except(*_EIGENBASIS, *_EARLY_SGD_LIKE)},

@@ -66,7 +66,7 @@ WD_MODES = ('coupled', 'independent', 'timescale')
 # LayerNorm gains and biases: no multiplier, O(1) init (gains 1, biases 0) in every parameterization
 VECTOR_AB = (0.0, 0.0)
 MUP_FAMILY = {'mup', 'mfp', 'mup_spectral'}  # attention logits scaled 1/d_head (Yang & Hu 2021)
-FAMILIES = ('sgd', 'adam', 'adafactor', 'invariant')
+FAMILIES = ('sgd', 'adam', 'adafactor', 'invariant', 'invariant_rms')
 # alignment exponents (alpha, omega, u) of Everett §3.3.4
 ALIGNMENT = {'full': (1.0, 0.5, 1.0), 'none': (0.5, 0.5, 0.5)}
 
@@ -170,7 +170,12 @@ def lr_exponents(abc, family, alignment='full'):
     'invariant' optimizers (Muon, SPlus on hidden matrices) fix the spectral size of the update of the *stored*
     tensor with its shape (sqrt(fan_out / fan_in), 2 / (m + n), ...), which is what the spectral condition asks of
     the *effective* weight n^-a W: so n^-a * n^-c must be n^0, c = -a (Gupta et al. Table 2's LR 1 under
-    mup_spectral, where every a = 0)."""
+    mup_spectral, where every a = 0).
+    'invariant_rms' (Muon with muon_scale='rms', Liu et al. 2025) multiplies that update by 0.2 sqrt(max(fan_out,
+    fan_in)), so that a full-rank update has RMS 0.2 lr. For a hidden matrix the factor grows like n^1/2 whatever
+    the gradient's rank, so c = 1/2 - a (Adam's hidden c under alignment 'none'; Adam's c = 1 - a under full
+    alignment would shrink the update like n^-1/2). For the embedding and readout the max is the vocabulary
+    whenever it exceeds the width (any BPE model), and a vector is not orthogonalised: c = -a, as invariant."""
     if family not in FAMILIES:
         raise ValueError(f"unknown optimizer family '{family}': choose one of {', '.join(FAMILIES)}")
     alpha, omega, u = ALIGNMENT[alignment]
@@ -180,8 +185,9 @@ def lr_exponents(abc, family, alignment='full'):
     assert a1 + b1 == 0 and ah + bh == 0.5 and ao + bo >= 0.5, f"unstable at init: {abc}"
     assert 0.5 - omega >= 0 and ao + bo - omega >= 0, "omega terms violate stability"
     align = max(alpha, u)  # alpha and u enter in tandem: max(alpha_l, u_l - r_{l-1}) with r_{l-1} = 0
-    if family == 'invariant':
-        return {'embedding': -a1, 'hidden': -ah, 'readout': -ao, 'vector': -av}
+    if family in ('invariant', 'invariant_rms'):
+        return {'embedding': -a1, 'hidden': (0.5 if family == 'invariant_rms' else 0.0) - ah, 'readout': -ao,
+                'vector': -av}
     g = grad_exponents(abc)
     c = {'embedding': _input_like_c(family, a1, g['embedding']), 'vector': _input_like_c(family, av, g['vector'])}
     if family == 'sgd':

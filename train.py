@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 import dist
+import logger
 import measure
 import optim
 import parameterization as P
@@ -56,11 +57,17 @@ init_from = 'scratch'  # 'scratch' | 'resume' (from <run dir>/ckpt.pt) | 'auto' 
 seed = 1337
 sample_tokens = 0  # generate and print this many tokens at the end (0: no sample)
 alignment_interval = 0  # > 0: log Everett's log alignment ratio (Def. 3.1) of every dense layer this often
+wandb_log = False  # also log the metrics rows to Weights & Biases (logger.py; needs the wandb package)
+wandb_project = 'nanomup'
+wandb_run_name = ''  # '' -> run_name
+tensorboard = False  # also log the metrics rows to TensorBoard: event files in <run dir>/tb/ (needs tensorboard)
 # data
 dataset = 'shakespeare_char'
 gradient_accumulation_steps = 1  # micro-steps per optimizer step (total over all ranks)
 batch_size = 32  # sequences per micro-step per rank
 block_size = 256
+train_set_tokens = 0  # > 0: train on the first this-many tokens of train.bin only (a small training set: many
+# epochs in a short run; validation still uses all of val.bin)
 # model
 n_layer = 6
 n_head = 4
@@ -103,7 +110,7 @@ zero_init_readout = False
 zero_init_query = False
 # optimizer
 optimizer = 'adamw'  # see optim/__init__.py REGISTRY
-optimizer_family = ''  # '' = the optimizer's own family; or sgd | adam | adafactor | invariant to compare theories
+optimizer_family = ''  # '' = the optimizer's own family; or sgd | adam | adafactor | invariant | invariant_rms
 learning_rate = 1e-3  # base LR: each group's LR is learning_rate * its multiplier * the schedule
 max_iters = 2000
 weight_decay = 0.0
@@ -141,7 +148,8 @@ config_keys = [k for k, v in globals().items() if not k.startswith('_') and isin
 # lr_decay_iters=0 means "max_iters", so a new max_iters that moves a decaying schedule's end is refused too
 # (config_changes compares lr_decay_iters as resolved).
 RESUME_SAFE = ('init_from', 'overwrite', 'out_dir', 'run_name', 'max_iters', 'eval_interval', 'log_interval',
-               'always_save_checkpoint', 'alignment_interval', 'sample_tokens', 'parallel')
+               'always_save_checkpoint', 'alignment_interval', 'sample_tokens', 'parallel',
+               'wandb_log', 'wandb_project', 'wandb_run_name', 'tensorboard')
 RUN_FILES = ('summary.json', 'ckpt.pt', 'metrics.jsonl', 'config.json', 'groups.txt')  # summary.json first: the mark
 # that the run is done goes before anything else when a run is started over
 CKPT_KEYS = ('model', 'optimizer', 'model_args', 'iter_num', 'best_val_loss', 'best_iter', 'config', 'rng')
@@ -195,6 +203,9 @@ if lr_schedule not in ('constant', 'cosine', 'linear', 'wsd'):
     die(f"unknown lr_schedule '{lr_schedule}': choose one of constant, cosine, linear, wsd")
 if hessian_micro_steps < 0:
     die(f"hessian_micro_steps={hessian_micro_steps}: use 1 (official Sophia: one micro-batch per rank), n, or 0 (all)")
+why = logger.check(config)  # wandb_log / tensorboard: the package is there, before any work
+if why:
+    die(why)
 if init_from not in ('scratch', 'resume', 'auto'):
     die(f"unknown init_from '{init_from}': choose one of scratch, resume, auto")
 if overwrite and init_from == 'resume':
@@ -287,6 +298,9 @@ for split in ('train', 'val'):
     if size // 2 < block_size + 1:  # a batch row is block_size + 1 consecutive tokens (inputs and shifted targets)
         die(f"{path} has {size // 2} tokens, fewer than block_size + 1 = {block_size + 1}: use a smaller "
             f"--block_size or more data")
+    if split == 'train' and train_set_tokens and not block_size + 1 <= train_set_tokens <= size // 2:
+        die(f"train_set_tokens={train_set_tokens}: must lie between block_size + 1 = {block_size + 1} and the "
+            f"{size // 2} tokens of {path} (0: all of them)")
 meta_path = os.path.join(data_dir, 'meta.pkl')
 meta, meta_vocab_size = None, None
 if os.path.exists(meta_path):
@@ -329,6 +343,8 @@ data_rngs = [np.random.default_rng([seed, j]) for j in micro_ids]
 def get_batch(split, rng):
     # recreate the memmap every batch to avoid a memory leak (numpy issue, see nanoGPT)
     data = np.memmap(os.path.join(data_dir, f'{split}.bin'), dtype=np.uint16, mode='r')
+    if split == 'train' and train_set_tokens:
+        data = data[:train_set_tokens]  # a smaller training set: its epochs are train_set_tokens / tokens per iter
     ix = rng.integers(len(data) - block_size, size=batch_size)
     x = torch.stack([torch.from_numpy(data[i:i + block_size].astype(np.int64)) for i in ix])
     y = torch.stack([torch.from_numpy(data[i + 1:i + 1 + block_size].astype(np.int64)) for i in ix])
@@ -682,6 +698,7 @@ def log_metrics(row):
     if master_process:
         metrics_file.write(json.dumps(row) + '\n')
         metrics_file.flush()
+        run_logger.log(row)  # the same row to wandb / TensorBoard when asked (logger.py)
 
 
 def wall_time():
@@ -707,6 +724,7 @@ if master_process:  # every check has passed: from here on the run folder is wri
             f.writelines(plan['kept'])
         os.replace(metrics_path + '.tmp', metrics_path)
     metrics_file = open(metrics_path, 'a' if resume else 'w')
+    run_logger = logger.open_loggers(config, run_dir, iter_num, resume)
 
 # -----------------------------------------------------------------------------
 # training loop
@@ -850,6 +868,7 @@ if master_process:
                    mfu=mfu_avg if mfu_avg >= 0 else None)
     atomic_json(summary, os.path.join(run_dir, 'summary.json'))
     metrics_file.close()
+    run_logger.close()
     if diverged:
         print(f"run diverged: stopped at iter {iter_num}; {run_dir}/summary.json has diverged: true")
     else:

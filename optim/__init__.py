@@ -14,7 +14,9 @@ reach it. Adding one takes five steps:
 3. A thin class with the class attributes
       family        sgd | adam | adafactor | invariant: how the update scales with the gradient and parameter
                     scale, which is all parameterization.py needs to derive LR exponents (Everett et al. 2024,
-                    Table 2); optionally role_family ({role: family}) for roles it updates by another rule;
+                    Table 2); optionally role_family ({role: family}) for roles it updates by another rule.
+                    Either may be a callable(cfg) when a flag decides it (Muon's muon_scale='rms' moves its
+                    hidden matrices to the adam family); family_of() below is the one reader;
       decoupled_wd  True when weight decay is p -= lr * wd * p (AdamW), False for L2 in the gradient (SGD, Adam);
                     wd_mode='independent' needs the former. A callable(cfg) when a flag decides it;
       shared        the constructor arguments it takes from train.py's own keys (SHARED below: learning_rate ->
@@ -167,13 +169,18 @@ def decouples_wd(name, cfg):
 
 
 def family_of(name, cfg):
-    """{role: family}: the optimizer's family for every role, unless optimizer_family overrides them all."""
+    """{role: family}: the optimizer's family for every role, unless optimizer_family overrides them all.
+    The class's `family` and `role_family` are values, or callables of the run config (cfg may be partial: a
+    callable falls back to the class's hparams defaults for keys it lacks)."""
     cls = get_optimizer_class(name)
     forced = cfg.get('optimizer_family', '')
     roles = ('embedding', 'hidden', 'readout', 'vector')
     if forced:
         return {r: forced for r in roles}
-    return {r: getattr(cls, 'role_family', {}).get(r, cls.family) for r in roles}
+    family, per_role = cls.family, getattr(cls, 'role_family', {})
+    family = family(cfg) if callable(family) else family
+    per_role = per_role(cfg) if callable(per_role) else per_role
+    return {r: per_role.get(r, family) for r in roles}
 
 
 def uses_fused(groups, cfg):

@@ -10,7 +10,7 @@ Hidden 2-D parameters W (fan_out, fan_in), with momentum mu and learning rate lr
     U = lerp(g, B, mu) if nesterov else B         (Nesterov: (1 - mu) g + mu B)
     O = NS_5(U)                                   (~ the orthogonal polar factor U V^T of U = U S V^T)
     W <- W (1 - lr wd) ;   W <- W - lr * s * O,   s = sqrt(max(1, fan_out / fan_in))     ('original')
-                                                  s = 0.2 sqrt(max(fan_out, fan_in))      ('match_rms_adamw')
+                                                  s = 0.2 sqrt(max(fan_out, fan_in))      ('rms')
 
 NS_5: X = U / (||U||_F + 1e-7), transposed if tall so X X^T is the small Gram matrix, then 5 times
 A = X X^T, X <- a X + (b A + c A^2) X with (a, b, c) = (3.4445, -4.7750, 2.0315): a quintic whose slope at 0 is
@@ -40,8 +40,18 @@ Choices, and where the references differ:
 Width scaling: class family `invariant` for the hidden role: with s = sqrt(max(1, fan_out/fan_in)) the update's
 spectral norm is lr * s whatever the width, which is the spectral muP condition ||dW|| ~ sqrt(fan_out/fan_in) (for
 fan_out >= fan_in), so the hidden LR needs no width exponent. `role_family` puts the AdamW roles in the `adam`
-family (Adam's muP exponents for embedding, readout, vectors). With muon_scale='match_rms_adamw' the update has the
-RMS of an Adam update (0.2), so that variant belongs to the adam family: run it with optimizer_family='adam'.
+family (Adam's muP exponents for embedding, readout, vectors).
+
+muon_scale='rms' (Liu et al. 2025, "Muon is Scalable for LLM Training"; torch.optim.Muon's
+adjust_lr_fn='match_rms_adamw'): a full-rank orthogonal (m, n) matrix has RMS 1/sqrt(max(m, n)), so
+s = 0.2 sqrt(max(m, n)) gives the update the RMS 0.2 lr of a typical AdamW update, and AdamW's LR and weight decay
+can be reused (NS_5's singular values are not exactly 1: measured RMS 0.83-0.87 x 0.2 lr on Gaussian matrices).
+Its factor over 'original' is 0.2 sqrt(fan_in), n^1/2 for hidden matrices, and the spectral size lr * s does not
+depend on the gradient's rank; so its hidden family is `invariant_rms` (c = 1/2 - a, which is Adam's hidden
+exponent under alignment 'none'; parameterization.lr_exponents), set by role_family from the flag. Adam's
+full-alignment exponent c = 1 - a makes the hidden update shrink like n^-1/2 when the gradient has low rank: measured
+slopes -0.44 to -0.56 vs log width under mup with the protocol of tests/test_width_stability.py, against
+|slope| <= 0.07 with invariant_rms.
 """
 
 import math
@@ -73,9 +83,9 @@ def update_scale(shape, scale='original'):
     fan_out, fan_in = shape
     if scale == 'original':  # Keller Jordan: spectral norm sqrt(fan_out / fan_in) for wide-output matrices
         return math.sqrt(max(1.0, fan_out / fan_in))
-    if scale == 'match_rms_adamw':  # Moonshot (Liu et al. 2025): update RMS 0.2, like AdamW's
+    if scale == 'rms':  # Liu et al. 2025: a full-rank orthogonal O has RMS 1/sqrt(max): update RMS 0.2 lr
         return 0.2 * math.sqrt(max(fan_out, fan_in))
-    raise ValueError(f"muon_scale '{scale}': use 'original' or 'match_rms_adamw'")
+    raise ValueError(f"muon_scale '{scale}': use 'original' or 'rms'")
 
 
 def muon_update_(p, grad, momentum_buffer, *, lr, weight_decay, momentum, nesterov, ns_steps, ns_dtype, scale,
@@ -114,7 +124,6 @@ class Muon(torch.optim.Optimizer):
     """Muon for 2-D hidden params, AdamW (LR x adam_lr_ratio) for the rest, chosen per group role and p.ndim."""
     family = 'invariant'
     needs_full_tensors = True  # distributed: one owner rank steps the whole tensor (optim/distributed.py)
-    role_family = {'embedding': 'adam', 'readout': 'adam', 'vector': 'adam'}
     decoupled_wd = True
     shared = ('lr', 'betas')  # train.py's keys (optim.SHARED): betas of the AdamW roles
     hparams = {
@@ -122,21 +131,30 @@ class Muon(torch.optim.Optimizer):
         'muon_nesterov': True,  # official
         'muon_ns_steps': 5,  # official
         'muon_ns_dtype': 'auto',  # auto (bfloat16 on CUDA, fp32+ on CPU) | bfloat16 | float32 | float64
-        'muon_scale': 'original',  # original: sqrt(max(1, fan_out/fan_in)) | match_rms_adamw: 0.2 sqrt(max)
+        'muon_scale': 'original',  # original: sqrt(max(1, fan_out/fan_in)) | rms: 0.2 sqrt(max), adam family
         'muon_adam_lr_ratio': 0.015,  # AdamW roles: lr x this (official 3e-4 / 0.02)
         'muon_split_qkv': True,  # orthogonalise the stacked q, k, v projection (c_attn) as three matrices
     }
     allowed = {'momentum': '[0, 1)', 'nesterov': (True, False), 'ns_steps': '>= 0',
                'ns_dtype': ('auto', 'bfloat16', 'float16', 'float32', 'float64'),
-               'scale': ('original', 'match_rms_adamw'), 'adam_lr_ratio': '>= 0', 'split_qkv': (True, False)}
+               'scale': ('original', 'rms'), 'adam_lr_ratio': '>= 0', 'split_qkv': (True, False)}
 
     def __init__(self, params, lr=0.02, weight_decay=0.0, momentum=0.95, nesterov=True, ns_steps=5,
                  ns_dtype='auto', scale='original', adam_lr_ratio=0.015, split_qkv=True, betas=(0.9, 0.95), eps=1e-10):
         defaults = dict(lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov, ns_steps=ns_steps,
                         ns_dtype=ns_dtype, scale=scale, adam_lr_ratio=adam_lr_ratio, split_qkv=split_qkv,
                         betas=tuple(betas), eps=eps)
+        if scale == 'match_rms_adamw':
+            raise ValueError("Muon: muon_scale='match_rms_adamw' (torch.optim.Muon's name) is spelled 'rms' here")
         optim.check(self, defaults)
         super().__init__(params, defaults)
+
+    @staticmethod
+    def role_family(cfg):
+        """{role: family} (optim.family_of): AdamW's roles are adam; the hidden matrices are the class family
+        (invariant) under muon_scale='original' and invariant_rms under 'rms' (the module docstring says why)."""
+        rms = cfg.get('muon_scale', Muon.hparams['muon_scale']) == 'rms'
+        return dict(embedding='adam', readout='adam', vector='adam', **({'hidden': 'invariant_rms'} if rms else {}))
 
     @staticmethod
     def uses_muon(group, p):

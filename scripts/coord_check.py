@@ -14,10 +14,12 @@ Coordinate check (Yang et al. 2021; microsoft/mup's get_coord_data), three ways:
     $ python scripts/coord_check.py --parameterization=sp --lr_scaling=global
     $ python scripts/coord_check.py --measure=update --widths=32,64,128,256 --block_size=4
     $ python scripts/coord_check.py --depths=2,4,8,16 --width=64 --depth_alpha=1 --block_size=4
+    $ python scripts/coord_check.py --measure=update --widths=32,64,128,256 --block_size=4 --tie_embeddings=True
 
 The model, its init and its param groups come from parameterization.build_model / param_groups and the
-optimizer from optim.build_optimizer: exactly the code train.py trains with. Keys of parameterization.DEFAULTS
-can all be overridden (--alignment=none, --zero_init_readout=True, ...). The vocabulary is data/<dataset>/meta.pkl's
+optimizer from optim.build_optimizer: exactly the code train.py trains with. The defaults are train.py's
+(configurator.train_defaults()) with the check's own changes below; any engine or optimizer key can be overridden
+(--alignment=none, --zero_init_readout=True, --muon_scale=rms, ...). The vocabulary is data/<dataset>/meta.pkl's
 and the batches are windows of its train.bin; without them, random tokens over a vocabulary of 65. Every width
 (or --width) must be at least batch_size * block_size tokens: with more tokens than width an update is not fully
 aligned with its input and the slopes drift down (Everett et al. 2024 §3.3).
@@ -49,20 +51,14 @@ from model import GPTConfig  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # -----------------------------------------------------------------------------
-# defaults: every engine key, then what the check itself needs
-globals().update(P.DEFAULTS)
+# defaults: train.py's (configurator.train_defaults(): the engine's and every optimizer's keys included), then what
+# the check itself changes or adds
+globals().update(configurator.train_defaults())
 base_width = 128
 learning_rate = 1e-2  # large on purpose: a bad parameterization shows within a few steps
-optimizer = 'adamw'
-optimizer_family = ''  # '' = the optimizer's own family
-beta1 = 0.9
-beta2 = 0.95
-momentum = 0.9  # SGD
-nesterov = False  # SGD
 widths = (128, 256, 512, 1024, 2048)  # --widths=32,64,128
 n_layer = 2
 n_head = 2
-head_dim = 0
 block_size = 64
 batch_size = 2  # keep batch_size * block_size <= the smallest width: a low-rank update is fully aligned with its
                 # input (Everett's full alignment, the regime muP's exponents are derived for); with more tokens
@@ -73,12 +69,9 @@ update_steps = 3  # update and depth checks: optimizer steps between the two mea
 depths = ()  # --depths=2,4,8,16: the depth check at --width (base_depth: the smallest depth unless set)
 width = 0  # the depth check's width; 0 = base_width
 seeds = 2
-dataset = 'shakespeare_char'  # data/<dataset>/meta.pkl and train.bin if present, else random tokens (vocab 65)
-device = 'cuda' if torch.cuda.is_available() else 'cpu'
 out_dir = 'out/coord_check'
 tag = ''  # file name stem; '' -> <parameterization>_<optimizer>[_update | _depth_alpha<depth_alpha>]
 plot = True
-globals().update(optim.hparam_defaults())  # each optimizer's own keys (--splus_inverse_every=10, ...)
 # -----------------------------------------------------------------------------
 
 
@@ -164,7 +157,8 @@ def coord_data(cfg, widths, batches, vocab_size, device):
     for seed in range(cfg['seeds']):
         for width in widths:
             model_args = dict(n_layer=cfg['n_layer'], n_head=cfg['n_head'], head_dim=cfg['head_dim'], n_embd=width,
-                              block_size=cfg['block_size'], vocab_size=vocab_size, bias=False, dropout=0.0)
+                              block_size=cfg['block_size'], vocab_size=vocab_size, bias=False, dropout=0.0,
+                              tie_embeddings=cfg.get('tie_embeddings', False))
             model, infos = P.build_model(cfg, model_args, device, seed=seed)
             opt = optim.build_optimizer(cfg['optimizer'], P.param_groups(model, cfg, family, infos), cfg)
             stats, hooks = {}, []
@@ -276,6 +270,9 @@ def main(argv):
         err = check_axes(cfg)
         if err:
             raise ValueError(err)
+        if cfg['tie_embeddings']:  # one shared matrix under sp / ntk: refused now, not after the first width
+            P.check_tied(cfg, GPTConfig(tie_embeddings=True),
+                         P.role_exponents(cfg, optim.family_of(optimizer, cfg))[0])
     except (ConfigError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
@@ -285,7 +282,7 @@ def main(argv):
     stem = os.path.join(out_dir, tag or f'{parameterization}_{optimizer}' + {
         'activation': '', 'update': '_update', 'depth': f'_depth_alpha{depth_alpha:g}'}[kind])
     what = (f"{parameterization} + {optimizer} (lr {learning_rate:g}, lr_scaling {lr_scaling}, base width "
-            f"{base_width})")
+            f"{base_width}{', tied embeddings' if tie_embeddings else ''})")
     if kind == 'activation':
         print(f"coord check: {what}, widths {list(widths)}, {steps} steps x {seeds} seeds on {source}")
         rows = coord_data(cfg, list(widths), fixed_batches(cfg, data, vocab_size, steps, device), vocab_size, device)

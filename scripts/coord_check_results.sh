@@ -16,6 +16,8 @@ $PY scripts/coord_check.py $U --parameterization=mup --device=cpu --out_dir=$O -
 $PY scripts/coord_check.py $U --parameterization=sp --lr_scaling=global --device=cpu --out_dir=$O --tag=sp_global_adamw_update
 $PY scripts/coord_check.py $U --parameterization=mup --head_dim=16 --device=cpu --out_dir=$O --tag=mup_adamw_head_dim16_update
 $PY scripts/coord_check.py $U --parameterization=sp --lr_scaling=global --head_dim=16 --device=cpu --out_dir=$O --tag=sp_global_adamw_head_dim16_update
+# tied wte / lm_head: the shared matrix is also the readout, so it keeps the default init std 0.02 (see README.md)
+$PY scripts/coord_check.py $U --init_std_embedding=0.02 --tie_embeddings=True --parameterization=mup --device=cpu --out_dir=$O --tag=mup_adamw_tied_update
 for a in 0 0.5 1; do
   $PY scripts/coord_check.py $D --depth_alpha=$a --device=cpu --out_dir=$O --tag=mup_adamw_depth_alpha$a
 done

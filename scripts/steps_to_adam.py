@@ -109,7 +109,8 @@ def load_metrics(run_dir, run):
 
 
 def best_settings(runs, run_dir):
-    """{(context, optimizer): dict(setting, final, curve, times, n_seeds)} at each optimizer's best setting."""
+    """{(context, optimizer): dict(setting, final, curve, times, n_seeds, runs, loaded)} at each optimizer's best
+    setting: curve and times are the seed means, runs and loaded ([(curve, times)]) the seeds one by one."""
     configs = [r['config'] for r in runs]
     opts = {c['optimizer'] for c in configs}
     own = [k for k in varying_keys(configs) if any(k.startswith(o + '_') for o in opts)]
@@ -130,7 +131,7 @@ def best_settings(runs, run_dir):
             continue
         loaded = [load_metrics(run_dir, r) for r in settings[s]]
         best[key] = dict(setting=s, final=score[s], n_seeds=len(loaded), curve=mean_curve([m[0] for m in loaded]),
-                         times=mean_curve([m[1] for m in loaded]))
+                         times=mean_curve([m[1] for m in loaded]), runs=settings[s], loaded=loaded)
     return best
 
 

@@ -25,6 +25,17 @@ def optim_config(**overrides):
             **overrides}
 
 
+def load_script(name):
+    """scripts/<name>.py imported as a module (scripts/ goes on sys.path first: the scripts import each other)."""
+    import importlib.util
+    if str(ROOT / 'scripts') not in sys.path:
+        sys.path.insert(0, str(ROOT / 'scripts'))
+    spec = importlib.util.spec_from_file_location(name, ROOT / 'scripts' / f'{name}.py')
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def run_script(args, cwd=ROOT, timeout=300):
     """Run `python <args>` in the repo root; returns CompletedProcess with text stdout/stderr."""
     env = dict(os.environ, PYTHONUNBUFFERED='1')

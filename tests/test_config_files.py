@@ -23,7 +23,8 @@ sweep = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(sweep)
 
 CONFIGS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / 'config').glob('*.py'))
-SWEEPS = sorted(str(p.relative_to(ROOT)) for d in ('repro', 'sweeps') for p in (ROOT / 'config' / d).glob('*.py'))
+SWEEPS = sorted(str(p.relative_to(ROOT)) for d in ('repro', 'repro/laptop', 'sweeps')
+                for p in (ROOT / 'config' / d).glob('*.py'))
 # a file meant to be stacked on the command line (its header says so): its stack starts with these files
 COMMAND_LINE_STACK = {'config/demo_cpu.py': ['config/mup_adamw.py']}
 

@@ -146,3 +146,17 @@ def test_bad_key_is_one_line_error(tmp_path):
     r = run_script(['scripts/coord_check.py', '--widhts=32', f'--out_dir={tmp_path}'])
     assert r.returncode == 2 and 'Traceback' not in r.stderr
     assert r.stderr.strip().startswith('error:') and "'widths'" in r.stderr
+
+
+def test_tied_embeddings_check_and_refusal(tmp_path):
+    """--tie_embeddings=True runs the check on the tied model (its title says so); under sp one shared matrix cannot
+    follow both the embedding's and the readout's rules: refused in one line before any work."""
+    r = run_script(['scripts/coord_check.py', '--measure=update', '--widths=32,64', '--block_size=4', '--seeds=1',
+                    '--tie_embeddings=True', '--plot=False', f'--out_dir={tmp_path}', '--tag=t'])
+    assert r.returncode == 0, r.stderr
+    assert 'tied embeddings' in r.stdout and (tmp_path / 't.csv').exists()
+    r = run_script(['scripts/coord_check.py', '--measure=update', '--widths=32,64', '--block_size=4',
+                    '--tie_embeddings=True', '--parameterization=sp', f'--out_dir={tmp_path}', '--tag=sp'])
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "tie_embeddings=True under 'sp'" in lines[0], r.stderr
+    assert not (tmp_path / 'sp.csv').exists()

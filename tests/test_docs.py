@@ -270,7 +270,7 @@ def test_the_checks_catch_what_they_should(monkeypatch, tmp_path):
             'torchrun --standalone --nproc_per_node=2 train.py config/mup_adamw.py --parallel=fsdp',
             'python scripts/sweep.py config/sweeps/debug_cpu_width.py --jobs 2   # comment --not-a-flag',
             'python scripts/bench_train.py --preset=gpt2 --optimizers=all --n_layer=4',
-            'python scripts/reproduce.py shakespeare --set n_layer=2,eval_iters=8 --max-iters 8']
+            'python scripts/reproduce.py gupta_width --scale=smoke --set n_layer=2,eval_iters=8 --jobs 2']
     for cmd in good:
         assert command_errors(cmd) == [], cmd
     bad = {'python train.py config/debug_cpu.py --n_embed=128': "unknown config key 'n_embed'",
@@ -280,7 +280,7 @@ def test_the_checks_catch_what_they_should(monkeypatch, tmp_path):
            'python scripts/sweep.py config/sweeps/debug_cpu_width.py --workers 2': 'unknown flag --workers',
            'python scripts/sweep.py config/sweeps/missing.py': 'no such file',
            'python scripts/bench_train.py --preset=gpt2 --optimizer_list=all': 'unknown key --optimizer_list',
-           'python scripts/reproduce.py shakespeare --set n_layers=2': 'n_layers: not a train.py config key'}
+           'python scripts/reproduce.py everett --set n_layers=2': 'n_layers: not a train.py config key'}
     for cmd, msg in bad.items():
         errors = command_errors(cmd)
         assert errors and msg in errors[0], (cmd, errors)

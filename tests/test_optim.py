@@ -52,8 +52,8 @@ def run(name, opt, params, loss_fn, steps):
 @pytest.mark.parametrize('name', NAMES)
 def test_declares_family_and_wd_convention(name):
     cls = optim.get_optimizer_class(name)
-    families = ('sgd', 'adam', 'adafactor', 'invariant')
-    assert cls.family in families and set(getattr(cls, 'role_family', {}).values()) <= set(families)
+    families = ('sgd', 'adam', 'adafactor', 'invariant', 'invariant_rms')
+    assert set(optim.family_of(name, {}).values()) <= set(families)  # family / role_family: values or callables
     assert isinstance(cls.decoupled_wd, bool) or callable(cls.decoupled_wd)
     assert all(k.startswith(name + '_') for k in getattr(cls, 'hparams', {})), 'hparams keys are <name>_...'
 
@@ -140,8 +140,8 @@ def test_deterministic_under_a_seed(name):
 
 
 # a valid value other than the default, for the own keys whose generic other value (below) is not allowed
-OTHER = {'adafactor_clip_threshold': 2.0, 'muon_ns_dtype': 'float64', 'muon_scale': 'match_rms_adamw',
-         'shampoo_graft': 'none', 'splus_nonstandard': 'role', 'splus_order': 'optax', 'splus_kernel': 'torch',
+OTHER = {'adafactor_clip_threshold': 2.0, 'muon_ns_dtype': 'float64', 'muon_scale': 'rms',
+         'shampoo_graft': 'none', 'splus_nonstandard': 'shape', 'splus_order': 'optax', 'splus_kernel': 'torch',
          'sophia_kernel': 'torch', 'psgd_memory_save_mode': 'one_diag'}
 
 

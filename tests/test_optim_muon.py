@@ -41,13 +41,16 @@ def clones(shapes, dtype, seed=1):
     return [torch.nn.Parameter(x.clone()) for x in init], [torch.nn.Parameter(x.clone()) for x in init]
 
 
+@pytest.mark.parametrize('scale, torch_fn', [('original', 'original'), ('rms', 'match_rms_adamw')])
 @pytest.mark.parametrize('nesterov', [True, False])
-def test_hidden_path_matches_torch_muon(nesterov):
-    """6 steps, fp32 params, lr 0.02, wd 0.1, mu 0.95, 5 NS steps in bf16 as torch; adjust_lr_fn 'original'."""
+def test_hidden_path_matches_torch_muon(nesterov, scale, torch_fn):
+    """6 steps, fp32 params, lr 0.02, wd 0.1, mu 0.95, 5 NS steps in bf16 as torch; muon_scale against torch's
+    adjust_lr_fn ('rms' is torch's 'match_rms_adamw', Liu et al. 2025)."""
     ours, ref = clones(HIDDEN, torch.float32)
-    a = Muon([dict(params=ours, role='hidden', lr=0.02, weight_decay=0.1)], nesterov=nesterov, ns_dtype='bfloat16')
+    a = Muon([dict(params=ours, role='hidden', lr=0.02, weight_decay=0.1)], nesterov=nesterov, ns_dtype='bfloat16',
+             scale=scale)
     b = torch.optim.Muon(ref, lr=0.02, weight_decay=0.1, momentum=0.95, nesterov=nesterov, ns_steps=5,
-                         adjust_lr_fn='original')
+                         adjust_lr_fn=torch_fn)
     grads = grads_for(HIDDEN, 6, torch.float32)
     run(a, ours, grads)
     run(b, ref, grads)
@@ -140,6 +143,57 @@ def test_family_per_role():
     assert Muon.decoupled_wd is True
 
 
+def test_family_follows_the_scale():
+    """muon_scale='rms' puts the hidden matrices in the invariant_rms family by itself (no optimizer_family), and
+    that gives a muP hidden LR ~ n^-1/2 whose product with the scale 0.2 sqrt(max(fan_out, fan_in)) is
+    width-independent: the update's spectral size is what 'original' gives at every width, times a constant.
+    optimizer_family still overrides every role."""
+    import parameterization as P
+    rms = dict(muon_scale='rms')
+    assert optim.family_of('muon', rms) == dict(embedding='adam', hidden='invariant_rms', readout='adam',
+                                                vector='adam')
+    assert optim.family_of('muon', dict(muon_scale='original'))['hidden'] == 'invariant'
+    assert set(optim.family_of('muon', dict(rms, optimizer_family='adam')).values()) == {'adam'}
+    spectral = {}
+    for width in (64, 256):
+        cfg = dict(parameterization='mup', base_width=64, learning_rate=1.0, **rms)
+        model, infos = P.build_model(cfg, dict(n_layer=1, n_head=2, n_embd=width, block_size=8, vocab_size=65))
+        groups = P.param_groups(model, cfg, optim.family_of('muon', cfg), infos)
+        lr = {n: g['lr'] for g in groups for n in g['names']}
+        w = dict(model.named_parameters())
+        spectral[width] = {n: lr[n] * update_scale(w[n].shape, 'rms') for n in
+                           ('transformer.h.0.mlp.c_fc.weight', 'transformer.h.0.mlp.c_proj.weight')}
+        assert lr['transformer.h.0.mlp.c_fc.weight'] == pytest.approx((width / 64) ** -0.5)
+    for name, s in spectral[256].items():
+        assert s == pytest.approx(spectral[64][name], rel=1e-12)
+
+
+@pytest.mark.parametrize('shape', [(64, 32), (32, 64), (48, 48), (256, 64)])
+def test_rms_update_is_0p2_lr(shape):
+    """muon_scale='rms': with the exact polar factor U V^T of a full-rank gradient the update's RMS is 0.2 lr
+    exactly (an (m, n) matrix of min(m, n) unit singular values has RMS 1/sqrt(max(m, n))); NS_5's singular values
+    are not 1, so Muon's update has RMS 0.2 lr x RMS(singular values of NS_5) (measured 0.83-0.87 on these
+    Gaussian matrices), the same at every shape within 0.05."""
+    g = torch.randn(shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    U, _, Vh = torch.linalg.svd(g, full_matrices=False)
+    rms = lambda t: t.pow(2).mean().sqrt().item()  # noqa: E731
+    assert rms(update_scale(shape, 'rms') * (U @ Vh)) == pytest.approx(0.2, rel=1e-12)
+    p = torch.nn.Parameter(torch.zeros(shape, dtype=torch.float64))
+    opt = Muon([dict(params=[p], role='hidden', lr=0.02, weight_decay=0.0)], scale='rms', momentum=0.0,
+               nesterov=False)
+    p.grad = g.clone()
+    opt.step()
+    sv = torch.linalg.svdvals(zeropower_via_newtonschulz5(g, 5, torch.float64))
+    ratio = rms(p.detach()) / (0.2 * 0.02)
+    assert ratio == pytest.approx(sv.pow(2).mean().sqrt().item(), rel=1e-12)  # the update is 0.2 lr sqrt(max) NS_5
+    assert 0.82 < ratio < 0.88, ratio
+
+
+def test_old_scale_name_is_refused_in_one_line():
+    with pytest.raises(ValueError, match=r"muon_scale='match_rms_adamw' \(torch.optim.Muon's name\) is spelled 'rms'"):
+        Muon([torch.zeros(2, 2)], scale='match_rms_adamw')
+
+
 def update(shape=(6, 8), steps=2, **kw):
     """The change of a param over two steps (the first step alone is proportional to g for every momentum)."""
     g = torch.Generator().manual_seed(0)
@@ -157,7 +211,7 @@ def update(shape=(6, 8), steps=2, **kw):
 @pytest.mark.parametrize('shape', [(6, 8), (12, 4)])
 def test_scale_flag(shape):
     ratio = (0.2 * max(shape) ** 0.5) / max(1, shape[0] / shape[1]) ** 0.5
-    torch.testing.assert_close(update(shape, scale='match_rms_adamw'), ratio * update(shape), rtol=1e-12,
+    torch.testing.assert_close(update(shape, scale='rms'), ratio * update(shape), rtol=1e-12,
                                atol=1e-15)  # p - p0 cancels: absolute rounding of p
     assert update_scale(shape) == max(1, shape[0] / shape[1]) ** 0.5
 

@@ -6,24 +6,16 @@ equal hand-computed values, diverged runs are counted and never chosen.
 """
 
 import csv
-import importlib.util
 import json
 import math
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import load_script
 
 
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / 'scripts' / f'{name}.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-T = load('tables')
-S = load('steps_to_adam')
+T = load_script('tables')
+S = load_script('steps_to_adam')
 
 
 def write_run(root, name, summary, metrics=None, **config):
@@ -235,3 +227,142 @@ def test_overwrite_and_init_from_do_not_split_tables(tmp_path):
             write_run(tmp_path, f'w{w}_lr{lr:g}', dict(best_val_loss=2.0 + lr), n_embd=w, learning_rate=lr, **how)
     [(tag, _, _, table)] = T.build_tables(T.load_runs(tmp_path), 'best_val_loss')
     assert tag == 'mup_adamw_width' and sorted(table) == [64, 128]
+
+
+# -----------------------------------------------------------------------------
+# any axis, the optimal weight decay, LR x weight-decay tables: synthetic sweeps with power-law optima
+
+def power_law_sweep(root, xs, config_of, optimum, hp='learning_rate', grid=np.geomspace(1e-5, 1.0, 21),
+                    seeds=(1, 2), noise=0.0, rng_seed=0):
+    """For every x, value h of hp on the grid and seed: loss = (log h - log optimum(x))^2 + 2 + a per-seed offset
+    (+ per-run noise), in a run whose config is config_of(x) with hp = h. Noise-free, the 3-point parabola in log h
+    is the loss itself: each column's optimum is optimum(x) exactly. h = 0 (no weight decay) counts as one nat below
+    the grid's smallest positive value in log h."""
+    rng = np.random.default_rng(rng_seed)
+    offset = {s: 0.01 * i for i, s in enumerate(seeds)}
+    for i, x in enumerate(xs):
+        for j, h in enumerate(grid):
+            log_h = math.log(h) if h > 0 else math.log(min(g for g in grid if g > 0)) - 1.0
+            for s in seeds:
+                loss = (log_h - math.log(optimum(x))) ** 2 + 2.0 + offset[s] + rng.normal(0, noise)
+                write_run(root, f'x{i}_h{j}_s{s}', dict(best_val_loss=loss), seed=s, **{hp: float(h)}, **config_of(x))
+
+
+BATCHES = (8, 16, 32, 64)
+
+
+@pytest.mark.parametrize('budget', [False, True])
+def test_batch_size_axis(tmp_path, budget):
+    """Tokens per iteration (batch_size x block_size x gradient_accumulation_steps) is found as the axis;
+    lr* = 1e-3 (B / 256)^0.5 (the square-root rule) comes back exactly. At a fixed token budget max_iters moves
+    with the batch: it is part of the axis (named in the title), not a group of its own."""
+    def config_of(b):
+        return dict(batch_size=b, block_size=32, gradient_accumulation_steps=1,
+                    max_iters=81920 // (b * 32) if budget else 100)
+    power_law_sweep(tmp_path, BATCHES, config_of, lambda b: 1e-3 * (b * 32 / 256) ** 0.5)
+    [(tag, title, axis, table)] = T.build_tables(T.load_runs(tmp_path), 'best_val_loss')
+    assert (tag, axis, sorted(table)) == ('mup_adamw_tokens_per_iter', 'tokens_per_iter', [256, 512, 1024, 2048])
+    assert ('max_iters with it' in title) == budget, title
+    a = T.analyse(table, n_boot=20)
+    assert a['e'] == pytest.approx(0.5, abs=1e-9) and math.exp(a['k']) * 256 ** 0.5 == pytest.approx(1e-3)
+
+
+def test_training_tokens_axis(tmp_path):
+    """train_tokens = max_iters x tokens per iteration when max_iters varies; lr* ~ T^-0.32 comes back exactly."""
+    power_law_sweep(tmp_path, (250, 500, 1000, 2000), lambda n: dict(max_iters=n, batch_size=8, block_size=32),
+                    lambda n: 1e-2 * (n * 256 / 64000) ** -0.32)
+    [(tag, _, axis, table)] = T.build_tables(T.load_runs(tmp_path), 'best_val_loss')
+    assert (tag, axis, sorted(table)) == ('mup_adamw_train_tokens', 'train_tokens', [64000, 128000, 256000, 512000])
+    assert T.analyse(table, n_boot=20)['e'] == pytest.approx(-0.32, abs=1e-9)
+
+
+def test_weight_decay_axis_and_any_config_key(tmp_path):
+    """The optimal LR against the weight decay (lr* ~ wd^-1/2; the column wd = 0 has an optimum but no logarithm:
+    left out of the fit), and against any config key named by --axis."""
+    wds = (0.0, 1e-3, 1e-2, 1e-1, 1.0)
+    power_law_sweep(tmp_path, wds, lambda wd: dict(weight_decay=wd), lambda wd: 1e-3 * max(wd, 1e-3) ** -0.5)
+    [(tag, _, axis, table)] = T.build_tables(T.load_runs(tmp_path), 'best_val_loss')
+    assert (tag, axis, sorted(table)) == ('mup_adamw_weight_decay', 'weight_decay', list(wds))
+    a = T.analyse(table, n_boot=20)
+    assert a['e'] == pytest.approx(-0.5, abs=1e-9) and a['opt'][0.0] == pytest.approx(1e-3 * 1e-3 ** -0.5)
+    power_law_sweep(tmp_path / 'warmup', (10, 100, 1000), lambda n: dict(warmup_iters=n), lambda n: 1e-3 * n ** 0.25)
+    runs = T.load_runs(tmp_path / 'warmup')
+    assert [t[0] for t in T.build_tables(runs, 'best_val_loss')] == \
+        [f'mup_adamw_warmup_iters-{n}_width' for n in (10, 100, 1000)]  # not an automatic axis: a group each
+    [(tag, _, axis, table)] = T.build_tables(runs, 'best_val_loss', axis='warmup_iters')
+    assert (tag, axis) == ('mup_adamw_warmup_iters', 'warmup_iters')
+    assert T.analyse(table, n_boot=20)['e'] == pytest.approx(0.25, abs=1e-9)
+
+
+def test_unknown_axis_is_one_error_line(tmp_path, capsys):
+    power_law_sweep(tmp_path / 'runs', (64, 128), lambda w: dict(n_embd=w), lambda w: 1e-3)
+    assert T.main([str(tmp_path / 'runs'), '--axis', 'n_embed', '--no-plots']) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: --axis=n_embed: no run has it; these vary between the runs: n_embd"], err
+
+
+def test_optimal_weight_decay_against_width(tmp_path):
+    """--optimize=weight_decay: rows are weight decays, wd* = 0.1 (w / 64)^1 per width (noise 0.02 on a
+    unit-curvature parabola, 3 seeds): the exponent is recovered with a bootstrap interval around it, and the
+    script writes the wd tables, optimum, fit and plots."""
+    grid = np.concatenate([[0.0], np.geomspace(1e-3, 1e2, 21)])  # 4 per decade, and no decay at all
+    power_law_sweep(tmp_path / 'runs', (64, 128, 256, 512), lambda w: dict(n_embd=w), lambda w: 0.1 * w / 64,
+                    hp='weight_decay', grid=grid, seeds=(1, 2, 3), noise=0.02)
+    runs = T.load_runs(tmp_path / 'runs')
+    [(tag, title, axis, table)] = T.build_tables(runs, 'best_val_loss', optimize=('weight_decay',))
+    assert (tag, axis) == ('mup_adamw_width_wd', 'n_embd') and 'WD / width' in title
+    a = T.analyse(table, n_boot=200)
+    assert a['e'] == pytest.approx(1.0, abs=0.03)  # measured 0.995 (5 noise draws: 0.995-1.011)
+    lo, hi = a['e_ci']
+    assert lo <= 1.0 <= hi and hi - lo < 0.1
+    out = tmp_path / 'tables'
+    assert T.main([str(tmp_path / 'runs'), '--optimize', 'weight_decay', '--out', str(out), '--bootstrap', '50']) == 0
+    md = (out / 'mup_adamw_width_wd.md').read_text()
+    assert '| WD \\ width | 64 | 128 | 256 | 512 |' in md and '| optimal WD |' in md and 'log(wd*)' in md
+    opt = {r['n_embd']: float(r['optimal_wd']) for r in csv.DictReader(open(out / 'mup_adamw_width_wd_optimal_wd.csv'))}
+    for w in (64, 128, 256, 512):  # within a quarter of a grid step of the truth
+        assert abs(math.log10(opt[str(w)] / (0.1 * w / 64))) < 0.0625
+    [fit] = list(csv.DictReader(open(out / 'fits.csv')))
+    assert fit['tag'] == 'mup_adamw_width_wd' and fit['optimize'] == 'weight_decay'
+    for png in ('mup_adamw_width_wd_loss_vs_wd.png', 'mup_adamw_width_wd_optimal_wd.png'):
+        assert (out / png).stat().st_size > 10_000
+
+
+def test_learning_rate_x_weight_decay_tables(tmp_path):
+    """LR x wd grids per width with loss (log lr - log lr*)^2 + (log wd - log wd*)^2 + 2, lr* = 1e-2 (w/64)^-1,
+    wd* = 1e-2 (w/64)^1: each width's optimum comes back exactly (a separable parabola in log LR and log wd), so do
+    both exponents; the script also tables the optimal LR per weight decay and along width per weight decay."""
+    lrs, wds = np.geomspace(1e-4, 1.0, 9), np.geomspace(1e-4, 1.0, 9)  # half decades
+    for w in (64, 128, 256):
+        lr_opt, wd_opt = 1e-2 * (w / 64) ** -1, 1e-2 * (w / 64)
+        for i, lr in enumerate(lrs):
+            for j, wd in enumerate(wds):
+                for s in (1, 2):
+                    loss = (math.log(lr / lr_opt)) ** 2 + (math.log(wd / wd_opt)) ** 2 + 2.0 + 0.01 * s
+                    write_run(tmp_path / 'runs', f'w{w}_{i}_{j}_s{s}', dict(best_val_loss=loss), n_embd=w,
+                              learning_rate=float(lr), weight_decay=float(wd), seed=s)
+    runs = T.load_runs(tmp_path / 'runs')
+    [(tag, title, axis, grid)] = T.build_grids(runs, 'best_val_loss')
+    assert (tag, axis) == ('mup_adamw_width_lr_wd', 'n_embd') and 'LR x WD / width' in title
+    a = T.analyse_2d(grid)
+    for w in (64, 128, 256):
+        assert a['opt'][w] == pytest.approx((1e-2 * 64 / w, 1e-2 * w / 64), rel=1e-9)
+        assert not a['edge'][w]
+    assert a['fit']['learning_rate'][1] == pytest.approx(-1.0, abs=1e-9)
+    assert a['fit']['weight_decay'][1] == pytest.approx(1.0, abs=1e-9)
+    out = tmp_path / 'tables'
+    assert T.main([str(tmp_path / 'runs'), '--out', str(out), '--bootstrap', '20', '--no-plots']) == 0
+    md = (out / 'mup_adamw_width_lr_wd.md').read_text()
+    assert '| LR \\ WD | 0.0001 | 0.0003162 |' in md
+    assert len([line for line in md.splitlines() if line.startswith('|') and '**' in line]) == 3  # one per width
+    # best cell: ln(0.003162 / 0.005)^2 + ln(0.03162 / 0.02)^2 + 2.015
+    assert '| 128 | 0.005 | 0.02 | (0.003162, 0.03162): 2.435 |' in md
+    best = [r for r in csv.DictReader(open(out / 'mup_adamw_width_lr_wd.csv')) if r['best'] == 'True']
+    assert [(r['n_embd'], float(r['learning_rate']), float(r['weight_decay'])) for r in best] == \
+        [('64', 1e-2, 1e-2), ('128', lrs[3], wds[5]), ('256', lrs[3], wds[5])]
+    fits = {(f['tag'], f['optimize']): f for f in csv.DictReader(open(out / 'fits.csv'))}
+    assert float(fits['mup_adamw_width_lr_wd', 'weight_decay']['exponent']) == pytest.approx(1.0)
+    # the 1-D tables: LR / width at each weight decay, and LR / weight decay at each width
+    assert ('mup_adamw_weight_decay-0.01_width', 'learning_rate') in fits
+    assert ('mup_adamw_weight_decay_w128', 'learning_rate') in fits
+    assert len(fits) == 9 + 3 + 2  # 9 weight decays, 3 widths, the two 2-D fits

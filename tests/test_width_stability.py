@@ -78,14 +78,30 @@ PROTOCOL = dict(n_layer=2, block_size=4, batch_size=2, base_width=WIDTHS[0], ali
 BASE_LR = dict(sgd=0.3, adam=3e-3, adamw=3e-3, adam_atan2=3e-3, adam_ps=3e-2, adafactor=3e-2, adopt=1e-2, lamb=1e-2,
                sophia=3e-3, splus=0.1, shampoo=3e-3, soap=1e-2, psgd=1e-2, muon=0.03, schedulefree_adamw=3e-3)
 
+# Variants of a registry optimizer, measured like one (name -> (optimizer, keys over PROTOCOL)), at that optimizer's
+# base LR.
+# - muon_rms: Muon with muon_scale='rms' (update scaled to RMS 0.2 lr, Liu et al. 2025); its hidden family,
+#   invariant_rms, follows from the flag (measured max |slope| 0.066; with Adam's exponents, c = 1 - a, every
+#   hidden-driven role measured -0.44 to -0.56). With head_dim fixed it measures +0.147 at the attention logits
+#   (muon 'original' +0.140), 0.003 inside the bound: the case held here is n_head fixed.
+# - adamw_tied: tie_embeddings=True, the shared matrix under the muP family's rule (parameterization.check_tied).
+#   That matrix is also the readout, so its init std is the default 0.02 (the untied readout's), not PROTOCOL's
+#   embedding 1.0: with 1.0 the base-width logits start at O(5) (a saturated softmax) and the logits' update
+#   measured slope -0.29 (max |slope| 0.29); with 0.02, max |slope| 0.11 (attention logits of block 1 +0.11,
+#   logits -0.10).
+VARIANTS = {'muon_rms': ('muon', dict(muon_scale='rms')),
+            'adamw_tied': ('adamw', dict(tie_embeddings=True, init_std_embedding=0.02))}
+VARIANT_CASES = [('mup', 'muon_rms', 'n_head'), ('mup', 'adamw_tied', 'n_head')]
+
 _measured = {}  # (parameterization, lr_scaling, optimizer, head rule) -> {role: slope}: one measurement per key
 
 
 def slopes(parameterization, optimizer, head_rule, lr_scaling='per_layer'):
     key = (parameterization, lr_scaling, optimizer, head_rule)
     if key not in _measured:
+        name, own = VARIANTS.get(optimizer, (optimizer, {}))
         cfg = dict(PROTOCOL, **HEAD_RULES[head_rule], parameterization=parameterization, lr_scaling=lr_scaling,
-                   optimizer=optimizer, learning_rate=BASE_LR[optimizer])
+                   optimizer=name, learning_rate=BASE_LR[name], **own)
         rows = measure.update_coords(cfg, WIDTHS, steps=STEPS, seeds=SEEDS)
         _measured[key] = measure.loglog_slopes(rows)
     return _measured[key]
@@ -111,6 +127,15 @@ def test_update_is_width_stable(parameterization, optimizer, head_rule):
     else:
         assert outside, (f"{parameterization} + {optimizer} ({head_rule} fixed) measures width-stable (all slopes "
                          f"within +-{BOUND}: {_fmt(s)}) but measure.WIDTH_STABLE_CLAIMS does not list it")
+
+
+@pytest.mark.parametrize('parameterization, variant, head_rule', VARIANT_CASES)
+def test_variant_update_is_width_stable(parameterization, variant, head_rule):
+    s = slopes(parameterization, variant, head_rule)
+    outside = {role: v for role, v in s.items() if not abs(v) <= BOUND}  # nan is outside
+    assert measure.claimed_width_stable(parameterization, variant, head_rule)
+    assert not outside, (f"{parameterization} + {variant} ({head_rule} fixed) is claimed width-stable but the slope "
+                         f"of log RMS(Delta output) vs log width leaves +-{BOUND} at: {_fmt(outside)}")
 
 
 @pytest.mark.parametrize('optimizer', list(optim.REGISTRY))

@@ -8,6 +8,7 @@
 # What differs: one GPU with batch 8 x 1024 (same tokens per step); heads: the paper's Table 4 does not state
 # them, 2 as in its width setting.
 # Cost (estimate, not measured): depths 2..64 at width 256 are cheap per step but deep: ~3 H100-hours in all.
+# $ python scripts/reproduce.py gupta_depth --scale=paper   (sweep, tables, fits, verdict)
 # $ python scripts/sweep.py config/repro/gupta_depth.py
 # $ python scripts/tables.py out/repro/gupta_depth
 import os

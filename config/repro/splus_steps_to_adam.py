@@ -4,6 +4,7 @@
 # What differs from the paper: from scratch on Tiny Shakespeare char (6 layers, width 384: config/sp_adamw.py)
 # instead of continuing 160M-parameter checkpoints on three objectives; 3000 steps instead of 10k; one seed.
 # Cost (estimate, not measured): ~1 H100-hour.
+# $ python scripts/reproduce.py splus_steps --scale=paper   (sweep, tables, fits, verdict)
 # $ python scripts/sweep.py config/repro/splus_steps_to_adam.py
 base_config = 'config/sp_adamw.py'
 sweep_dir = 'out/repro/splus_steps_to_adam'

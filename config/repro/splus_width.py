@@ -6,6 +6,7 @@
 # OpenWebText / ImageNet; 2000 steps; widths 128 -> 1024 with head dimension 64 (heads scale with width, as in
 # their models); LR grids of half decades around each optimizer's default.
 # Cost (estimate, not measured): ~1.5 H100-hours.
+# $ python scripts/reproduce.py splus_width --scale=paper   (sweep, tables, fits, verdict)
 # $ python scripts/sweep.py config/repro/splus_width.py
 # $ python scripts/tables.py out/repro/splus_width
 base_config = 'config/sp_adamw.py'
