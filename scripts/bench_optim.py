@@ -74,7 +74,10 @@ MODELS = {
     'tiny': dict(n_layer=2, n_embd=64, n_head=2, head_dim=0, vocab_size=65, block_size=32, batch_size=4),
     'gpt6x256': dict(n_layer=6, n_embd=256, n_head=4, head_dim=0, vocab_size=65, block_size=256, batch_size=32),
     'gpt6x512': dict(n_layer=6, n_embd=512, n_head=8, head_dim=0, vocab_size=65, block_size=256, batch_size=32),
-    'gpt2': dict(n_layer=12, n_embd=768, n_head=12, head_dim=0, vocab_size=50304, block_size=1024, batch_size=12),
+    # base_width = the width itself: train.py's default base 256 is no multiple of 12 heads (the base model's head
+    # count is n_head, its head dim base_width / n_head); the step's cost does not depend on the base
+    'gpt2': dict(n_layer=12, n_embd=768, n_head=12, head_dim=0, vocab_size=50304, block_size=1024, batch_size=12,
+                 base_width=768),
 }
 LIBRARIES = {'torch': 'torch.optim', 'pytorch_optimizer': 'pytorch-optimizer', 'heavyball': 'heavyball',
              'kron_torch': 'kron-torch', 'schedulefree': 'schedulefree', 'sophia_opt': 'sophia-opt',

@@ -386,7 +386,9 @@ def main(args):
     gpu = torch.cuda.get_device_name() if cuda else \
         f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
     print(f"{gpu}: {len(row_list)} row(s), {cfg['warmup']} + {cfg['iters']} iterations each", flush=True)
-    peak = 'model.py\'s bf16 peak of this GPU (none for this device: MFU -)'
+    table_peak = model_lib.gpu_peak_flops()
+    peak = (f"model.py's bf16 dense peak for this GPU: {table_peak / 1e12:,.0f} TFLOP/s" if table_peak else
+            "model.py's table of GPU peaks, which has none for this device (MFU -)")
     measure = cfg['peak'] == 'measure' or (cfg['peak'] == 'auto' and not cuda)
     rates = [matmul_peak(cfg['device'], cfg['peak_n'])] if measure else []  # and again after every row
     if measure:

@@ -67,3 +67,13 @@ def test_bad_input_is_one_line(tmp_path):
         r = run_script(['scripts/bench_optim.py', *args], timeout=120)
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith('error: ') and what in lines[0], r.stderr
+
+
+def test_every_model_passes_the_config_checks():
+    # gpt2 (12 heads) once failed on CUDA with train.py's base_width 256, which 12 heads do not divide
+    bench = load()
+    import parameterization as P
+    for name in bench.MODELS:
+        cfg = bench.load_config([f'--model={name}'])
+        P.check(cfg)
+        assert cfg['base_width'] % cfg['n_head'] == 0, name
