@@ -3,6 +3,7 @@
 #   make test   venv + deps + pytest
 #   make reproduce-laptop   every paper claim at laptop scale, one after the other (15-60 min each on 2 cores);
 #               results/laptop/<claim>.md and results/README.md. Killed: the same command resumes.
+#   make bench-install   the peer optimizer libraries of scripts/bench_optim.py (torch held at the venv's)
 # make demo SHAKESPEARE=path/to/input.txt uses a local copy instead of downloading.
 PYTHON ?= python3
 VENV := .venv
@@ -18,7 +19,7 @@ TORCH_INDEX := $(if $(GPU)$(filter-out Linux,$(shell uname -s)),,--index-url htt
 CLAIMS := gupta_width gupta_depth everett splus_width splus_steps batch horizon wd
 JOBS ?= 2
 
-.PHONY: install data demo test reproduce-laptop clean
+.PHONY: install data demo test reproduce-laptop bench-install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,13 @@ reproduce-laptop: data
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q tests
+
+# the peers of scripts/bench_optim.py; torch is pinned to the venv's own version through a constraints file made
+# from `pip freeze` (a plain install of some of them would replace a CPU torch with the CUDA build)
+bench-install: $(VENV)/.installed-test
+	$(BIN)/pip freeze | grep -i '^torch==' > $(VENV)/constraints-torch.txt || \
+		{ echo "error: no torch in $(VENV): run make install first" >&2; exit 2; }
+	$(BIN)/pip install -r requirements-bench.txt --constraint $(VENV)/constraints-torch.txt
 
 clean:
 	rm -rf out/demo out/debug

@@ -133,7 +133,7 @@ diverge_factor = 3.0  # a train loss above diverge_factor x the first one (or no
 parallel = 'auto'  # under torchrun: auto (= ddp) | ddp | fsdp (FSDP2 fully_shard per Block, then the root)
 device = 'cuda' if torch.cuda.is_available() else 'cpu'
 dtype = 'bfloat16' if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 'float32'
-compile = True  # torch.compile the model (CUDA only)
+compile = torch.cuda.is_available()  # torch.compile the model (inductor, on CUDA or the CPU); default: on CUDA
 # -----------------------------------------------------------------------------
 # optimizer-specific hyperparameters (sophia_rho, splus_inverse_every, ...): each optim/<name>.py declares its own
 # keys and defaults in `hparams`; they become config globals here, so --sophia_rho=0.05 works like any other key
@@ -213,8 +213,8 @@ if overwrite and init_from == 'resume':
 if device.startswith('cuda') and not torch.cuda.is_available():
     die(f"device='{device}' but torch {torch.__version__} sees no CUDA GPU here: use --device=cpu --dtype=float32 "
         f"--compile=False (config/demo_cpu.py sets them, with a model sized for a CPU)")
-if device == 'cpu' and dtype != 'float32':
-    die(f"dtype='{dtype}' on the CPU: use --dtype=float32 (bf16/fp16 autocast is for CUDA)")
+if device == 'cpu' and dtype == 'float16':
+    die("dtype='float16' on the CPU: use --dtype=bfloat16 (CPU autocast) or --dtype=float32 (fp16 needs a CUDA GPU)")
 try:  # the optimizer's own hyperparameters, on a stand-in tensor: a bad one is refused before any work
     _probe = dict(params=[torch.zeros(2, 2, requires_grad=True)], role='hidden', lr=learning_rate, eps=eps,
                   weight_decay=weight_decay)
@@ -280,7 +280,7 @@ print0(f"tokens per iteration: {tokens_per_iter:,} ({world_size} ranks x {accum_
 torch.backends.cuda.matmul.allow_tf32 = True
 torch.backends.cudnn.allow_tf32 = True
 ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype]
-ctx = nullcontext() if device_type == 'cpu' or dtype == 'float32' else torch.autocast(device_type, dtype=ptdtype)
+ctx = nullcontext() if dtype == 'float32' else torch.autocast(device_type, dtype=ptdtype)  # CPU: bf16 autocast
 
 # -----------------------------------------------------------------------------
 # data: uint16 token files written by data/<dataset>/prepare.py, read through np.memmap; checked before any work
@@ -559,8 +559,10 @@ try:  # from the raw model: names without wrapper prefixes
     groups = P.param_groups(model, config, role_family, infos)
 except ValueError as e:
     die(e)
-# FSDP2: foreach (fused + DTensor untested); the batch rule may change beta2 (parameterization.optimizer_overrides)
-opt_config = dict(config, tokens_per_iter=tokens_per_iter, fused=not fsdp, **P.optimizer_overrides(config))
+# FSDP2 on CUDA: foreach (fused + DTensor untested there; on the CPU fused is bitwise the single-process step); the
+# batch rule may change beta2 (parameterization.optimizer_overrides)
+opt_config = dict(config, tokens_per_iter=tokens_per_iter, fused=not fsdp or device_type == 'cpu',
+                  **P.optimizer_overrides(config))
 if ddp and getattr(opt_cls, 'needs_full_tensors', False):
     # whole-matrix optimizers: one owner rank per parameter steps it on the full tensor (optim/distributed.py)
     from optim.distributed import OwnerOptimizer
@@ -603,7 +605,7 @@ print0(f"model: {model.get_num_params() / 1e6:.2f}M parameters, {parameterizatio
 groups_table = P.describe(groups)
 print0(groups_table)
 scaler = torch.amp.GradScaler(device_type, enabled=(dtype == 'float16'))
-if compile and device_type == 'cuda':
+if compile:  # inductor: Triton kernels on CUDA, C++/OpenMP on the CPU
     print0("compiling the model...")
     model = torch.compile(model)
 eval_model = model  # compiled, not DDP-wrapped: rank 0 evaluates alone (under FSDP every rank takes part)

@@ -54,17 +54,19 @@ def adafactor_update_(p, grad, state, step, *, lr, beta2_decay, eps1, eps2, clip
         p.mul_(1 - lr * weight_decay)
 
     one_minus_beta2 = step ** beta2_decay  # 1 - beta2_t; 1 at t = 1, so the first EMA is the first G^2
+    sq = grad.square()  # G^2: the step's one fresh buffer of p's size, reused for V^ and U below
     if grad.dim() > 1:
         row_var, col_var = state['row_var'], state['col_var']
-        row_var.lerp_(grad.square().mean(dim=-1, keepdim=True), one_minus_beta2)  # (..., n, 1)
-        col_var.lerp_(grad.square().mean(dim=-2, keepdim=True), one_minus_beta2)  # (..., 1, m)
+        row_var.lerp_(sq.mean(dim=-1, keepdim=True), one_minus_beta2)  # (..., n, 1)
+        col_var.lerp_(sq.mean(dim=-2, keepdim=True), one_minus_beta2)  # (..., 1, m)
         # the rank-1 estimate V^ = R C / mean(R); a broadcast product, not a matmul (no TF32 on the GPU)
-        var = (row_var * col_var).div_(row_var.mean(dim=-2, keepdim=True).clamp(min=eps1))
+        var = torch.mul(row_var, col_var, out=sq).div_(row_var.mean(dim=-2, keepdim=True).clamp(min=eps1))
+        std = var.sqrt_()
     else:
         variance = state['variance']
-        variance.lerp_(grad.square(), one_minus_beta2)
-        var = variance
-    update = grad / var.sqrt().clamp_(min=eps1)  # U = G / max(sqrt(V^), eps1)
+        variance.lerp_(sq, one_minus_beta2)
+        std = torch.sqrt(variance, out=sq)
+    update = torch.div(grad, std.clamp_(min=eps1), out=sq)  # U = G / max(sqrt(V^), eps1)
 
     # update clipping: U^ = U / max(1, RMS(U) / d), d = clip_threshold
     clip = update.norm(2).div_(update.numel() ** 0.5 * clip_threshold).clamp_(min=1.0)

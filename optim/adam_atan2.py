@@ -44,9 +44,10 @@ def adam_atan2_update_(p, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, 
         p.mul_(1 - lr * weight_decay)                                   # decoupled decay (AdamW convention)
     exp_avg.lerp_(grad, 1 - beta1)                                      # m_t = b1 m + (1 - b1) g
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)        # v_t = b2 v + (1 - b2) g^2
-    m_hat = exp_avg / (1 - beta1 ** step)                               # bias corrections (Adam)
-    denom = (exp_avg_sq / (1 - beta2 ** step)).sqrt_().mul_(b)          # b * sqrt(v_hat), no epsilon
-    p.add_(m_hat.atan2_(denom), alpha=-lr * a)                          # p -= lr * a * atan2(m_hat, b sqrt(v_hat))
+    # atan2(m_hat, b sqrt(v_hat)) with m_hat = m / (1 - b1^t) is atan2(m, b sqrt(v_hat) (1 - b1^t)): both arguments
+    # scaled by the same positive number, so one fresh buffer instead of two (equal up to rounding)
+    denom = exp_avg_sq.div(1 - beta2 ** step).sqrt_().mul_(b * (1 - beta1 ** step))
+    p.add_(torch.atan2(exp_avg, denom, out=denom), alpha=-lr * a)       # p -= lr * a * atan2(m_hat, b sqrt(v_hat))
 
 
 class AdamAtan2(torch.optim.Optimizer):

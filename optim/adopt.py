@@ -40,7 +40,8 @@ def adopt_update_(p, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, 
         return
     if weight_decay != 0 and decouple:
         p.mul_(1 - lr * weight_decay)
-    normed = grad / exp_avg_sq.sqrt().clamp_(min=eps)  # g_t / max(sqrt(v_{t-1}), eps)
+    denom = exp_avg_sq.sqrt().clamp_(min=eps)
+    normed = torch.div(grad, denom, out=denom)  # g_t / max(sqrt(v_{t-1}), eps), in the one fresh buffer
     if clip:
         c = (step - 1) ** 0.25  # the official clip_lambda(step) = step^(1/4), with its 0-based step = k
         normed.clamp_(-c, c)

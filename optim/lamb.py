@@ -54,12 +54,13 @@ def lamb_update_(p, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, w
     # moments (Alg. 2, lines 6-7)
     exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    # bias correction (Alg. 2, line 8), then the Adam direction r (line 9)
+    # bias correction (Alg. 2, line 8), then the Adam direction r (line 9): the same operations as
+    # m_hat / (sqrt(v_hat) + eps), in two fresh buffers instead of five (large allocations are page faults on a CPU)
     if bias_correction:
-        m_hat, v_hat = exp_avg / (1 - beta1 ** step), exp_avg_sq / (1 - beta2 ** step)
+        denom = exp_avg_sq.div(1 - beta2 ** step).sqrt_().add_(eps)   # sqrt(v_hat) + eps
+        update = exp_avg.div(1 - beta1 ** step).div_(denom)          # m_hat / (sqrt(v_hat) + eps)
     else:
-        m_hat, v_hat = exp_avg, exp_avg_sq
-    update = m_hat / (v_hat.sqrt() + eps)
+        update = exp_avg.div(exp_avg_sq.sqrt().add_(eps))
     # weight decay inside the update (line 10: r + lambda x)
     if weight_decay != 0:
         update.add_(p, alpha=weight_decay)

@@ -53,7 +53,7 @@ def schedulefree_adamw_update_(y, grad, z, exp_avg_sq, *, lr, ckp1, beta1, beta2
     (the step index k lives in the param group: one per group, as officially)."""
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
     denom = exp_avg_sq.div(bias_correction2).sqrt_().add_(eps)
-    g_hat = grad / denom
+    g_hat = torch.div(grad, denom, out=denom)  # the one fresh buffer of the step
     if weight_decay != 0:
         g_hat.add_(y, alpha=weight_decay)  # decay computed at y
     # y_new = b1 x_new + (1 - b1) z_new, written in y and z only (x_new = (1 - c) x + c z_new)

@@ -70,9 +70,11 @@ def sophia_update_(params, grads, exp_avgs, hessians, *, lr, beta1, rho, bs, wei
     for p, g, m, h in zip(params, grads, exp_avgs, hessians):
         p.mul_(1 - lr * weight_decay)  # decoupled weight decay, scaled by the group LR
         m.mul_(beta1).add_(g, alpha=1 - beta1)  # m <- b1 m + (1 - b1) g
-        # ratio = min(|m| / (gamma h + eps), 1) with gamma = rho * bs (tokens per step carry the GNB estimator's B)
-        ratio = (m.abs() / (rho * bs * h + eps)).clamp_(max=1)
-        p.addcmul_(m.sign(), ratio, value=-lr)  # p <- p - lr * clip(m / (gamma h), 1), |step| <= lr
+        # ratio = min(|m| / (gamma h + eps), 1) with gamma = rho * bs (tokens per step carry the GNB estimator's B);
+        # the same operations as (m.abs() / (rho * bs * h + eps)).clamp(max=1) in two fresh buffers, not five
+        denom = h.mul(rho * bs).add_(eps)
+        ratio = m.abs().div_(denom).clamp_(max=1)
+        p.addcmul_(torch.sign(m, out=denom), ratio, value=-lr)  # p <- p - lr * clip(m / (gamma h), 1), |step| <= lr
 
 
 def sophia_hessian_update_(hessians, grads, *, beta2):

@@ -54,7 +54,8 @@ Weight decay is decoupled and multiplied by the scaled LR s (tiny on wide layers
 
 Kernel (`splus_kernel`: auto | triton | torch, optim/kernels/splus.py): for rotated tensors with a basis on at
 least one side and the 'official' order, the sign and the W / EMA update run in the epilogues of Triton matmuls
-('auto': on CUDA when triton imports). The 'optax' order, sign-only tensors and 'torch' use the code below.
+('triton'). 'auto' (the default) uses the code below, as do the 'optax' order, sign-only tensors and 'torch': on
+an H200 the kernel was slower than this code at every shape measured (optim/kernels/splus.py, AUTO).
 """
 
 import torch
@@ -125,7 +126,7 @@ class SPlus(torch.optim.Optimizer):
         'splus_nonstandard_constant': 1e-3,  # scale of sign-only updates (§5.1)
         'splus_nonstandard': 'role',         # role (§5.1: embedding and readout sign-only) | shape (torch file)
         'splus_order': 'official',           # official (torch file) | optax (EMA of old W, decay inside the update)
-        'splus_kernel': 'auto',              # auto (Triton on CUDA) | triton | torch (optim/kernels/splus.py)
+        'splus_kernel': 'auto',              # auto (= torch: faster on an H200) | triton | torch (optim/kernels/splus.py)
     }
     allowed = {'ema_rate': '[0, 1)', 'inverse_every': '>= 1', 'eigh_eps': '>= 0', 'max_dim': '>= 1',
                'nonstandard_constant': '>= 0', 'nonstandard': ('shape', 'role'), 'order': ('official', 'optax')}

@@ -6,23 +6,31 @@ Training step speed: ms/iter, tokens/s and MFU of train.py's iteration, one tabl
     $ python scripts/bench_train.py --preset=w2048                      # 8L, 2 heads of 1024 (<= 80 ms)
     $ python scripts/bench_train.py --preset=gpt2 --optimizers=all      # each optimizer vs AdamW, same process
     $ python scripts/bench_train.py config/mup_adamw.py --optimizers=adamw,splus --out=results/bench.md
+    $ python scripts/bench_train.py config/mup_adamw.py config/demo_cpu.py --device=cpu \
+          --vary="n_embd=128,512;parameterization=nanogpt,mup;compile=False,True"     # a grid of rows on the CPU
 
 Configured like train.py (configurator.train_defaults(), a preset stacked first, config files, --key=value) plus
 BENCH_DEFAULTS. Model, param groups and optimizer come from parameterization.build_model / param_groups and
 optim.build_optimizer, as in train.py; train_step() is one iteration of train.py's loop on one device (LR write,
 forward/backward under autocast on the compiled model, clipping, optimizer step, zero_grad, Sophia's Hessian
-refresh when due; on the CPU fp32 and eager, train.py's rule), on random tokens. Not timed: evaluation, logging.
+refresh when due; autocast and torch.compile as train.py: bf16 autocast on the CPU too, inductor on the CPU
+too), on random tokens. Not timed: evaluation, logging.
 `warmup` iterations are dropped, then `iters` run between two synchronizations (mean = wall time / iters) with
 CUDA events (the CPU: the wall clock) at every boundary (median). Keep iters a multiple of every refresh period
 (Sophia's k, SPlus's inverse_every, SOAP/Shampoo's precond_every; 100 covers them) so periodic work counts at its
 rate. PSGD is timed in its flat start (late in a run: --psgd_precond_update_prob=0.03
---psgd_precond_update_prob_min=0.03). MFU: model.py's estimate_mfu against its table of GPU peaks ('-' without
-one, e.g. on a CPU). A row is a dict of config overrides (rows()); rows that change only the optimizer share one
-model and its compiled graph, re-initialised before each. A row that fails becomes an error row; the next runs.
+--psgd_precond_update_prob_min=0.03). MFU: model.py's estimate_mfu against its table of GPU peaks, or with
+--peak=measure (the default on a CPU, which has no table) against the fp32 matmul rate measured first in the same
+run (a peak_n^3 GEMM timed by time_steps, median). A row is a dict of config overrides (rows()): the optimizers,
+times the product of --vary's axes ("key=v1,v2;key2=..."; the ratio of each axis's last value to its first, the
+other keys equal, is printed under the table); rows that change only the optimizer share one model and its compiled
+graph, re-initialised before each. A row that fails becomes an error row; the next runs.
 Attention backends at a model's shape: scripts/bench_attention.py (--attn=explicit patches its kernel in here).
 """
 
+import contextlib
 import gc
+import io
 import json
 import math
 import os
@@ -59,6 +67,10 @@ BENCH_DEFAULTS = dict(
     sdpa='auto',        # auto | flash | efficient | cudnn | math: restrict SDPA to one backend for the whole run
     attn='sdpa',        # sdpa (model.py as it is) | explicit: bench_attention.explicit_attention patched in
     compile_mode='default',  # torch.compile mode: default | reduce-overhead | max-autotune | max-autotune-no-cudagraphs
+    vary='',            # more rows: "key=v1,v2;key2=v1,v2" (config keys; values parsed like --key=value), a product
+    repeat=1,           # run the whole row list this many times in turn (ABAB: drift hits every row alike)
+    peak='auto',        # MFU's peak: auto (model.py's GPU table; measure on a CPU) | table | measure
+    peak_n=2048,        # --peak=measure: the fp32 GEMM size n (n x n times n x n)
     out='',             # append the Markdown table to this file and one JSON line per row to <stem>.jsonl
 )
 # parameterization='nanogpt' with tied embeddings is upstream nanoGPT's model (same init, one LR, wte shared with
@@ -101,16 +113,40 @@ def load_config(args):
     return cfg
 
 
+def axes(cfg):
+    """--vary as [(key, [values])], each value typed like the key's default (configurator's rules)."""
+    out = []
+    for part in filter(None, (p.strip() for p in cfg['vary'].split(';'))):
+        key, _, values = part.partition('=')
+        key = key.strip()
+        if not values or key not in cfg or key in BENCH_DEFAULTS:
+            raise ConfigError(f"vary: '{part}' must be key=v1,v2 with a config key of train.py")
+        out.append((key, [configure_value(cfg, key, v.strip()) for v in values.split(',')]))
+    return out
+
+
+def configure_value(cfg, key, text):
+    """text parsed as --key=text would be, against cfg's value for key."""
+    scope = {key: cfg[key]}
+    with contextlib.redirect_stdout(io.StringIO()):  # configure prints each override
+        configure(scope, [f'--{key}={text}'])
+    return scope[key]
+
+
 def rows(cfg):
     """The rows, each a dict of overrides of cfg: AdamW first whenever there is more than one optimizer (the
-    reference), and once more at the end to show how much the same measurement drifts within the call."""
+    reference), and once more at the end to show how much the same measurement drifts within the call; each
+    optimizer row once per point of --vary's product."""
     spec = cfg['optimizers'] or cfg['optimizer']
     names = list(optim.REGISTRY) if spec == 'all' else [s.strip() for s in spec.split(',') if s.strip()]
     for name in names:
         optim.get_optimizer_class(name)  # a typo fails now, not after minutes of compiling
     if len(names) > 1:
         names = ['adamw'] + [n for n in names if n != 'adamw'] + ['adamw']
-    return [dict(optimizer=n) for n in names]
+    points = [{}]
+    for key, values in axes(cfg):
+        points = [dict(p, **{key: v}) for p in points for v in values]
+    return [dict(point, optimizer=n) for point in points for n in names] * cfg['repeat']
 
 
 def model_args(cfg):
@@ -130,9 +166,9 @@ def is_preset_model(cfg):
 
 
 def build_model(c):
-    """(model to call, raw model, param infos): the engine's model, compiled on CUDA as train.py compiles it."""
+    """(model to call, raw model, param infos): the engine's model, compiled as train.py compiles it."""
     raw_model, infos = P.build_model(c, model_args(c), c['device'], seed=c['seed'])
-    if not (c['compile'] and 'cuda' in c['device']):
+    if not c['compile']:
         return raw_model, raw_model, infos
     mode = None if c['compile_mode'] == 'default' else c['compile_mode']
     return torch.compile(raw_model, mode=mode), raw_model, infos
@@ -142,8 +178,8 @@ def train_step(c, model, raw_model, opt, batch):
     """step(iter_num) -> (loss, Hessian refreshed?): one iteration of train.py's loop on one device (keep the two
     in step); batch() draws the next micro-batch where train.py prefetches it."""
     cuda, accum = 'cuda' in c['device'], c['gradient_accumulation_steps']
-    autocast = cuda and c['dtype'] != 'float32'  # train.py's rule: autocast on CUDA only
-    ctx = torch.autocast('cuda', dtype=getattr(torch, c['dtype'])) if autocast else nullcontext()
+    ctx = torch.autocast('cuda' if cuda else 'cpu', dtype=getattr(torch, c['dtype'])) if c['dtype'] != 'float32' \
+        else nullcontext()  # train.py's rule: autocast on the CPU too (bf16)
     scaler = torch.amp.GradScaler('cuda' if cuda else 'cpu', enabled=c['dtype'] == 'float16')
     xy = [batch()]
 
@@ -210,6 +246,15 @@ def time_steps(step, warmup, iters, cuda):
                 warmup_s=warmup_s), outs
 
 
+def matmul_peak(device, n, warmup=1, iters=3):
+    """FLOP/s of an fp32 n x n x n matmul (2 n^3 per product): the fastest of `iters` timed products (a peak; on a
+    shared CPU the median moves with the load)."""
+    a, b = (torch.randn(n, n, device=device) for _ in 'ab')
+    out = torch.empty(n, n, device=device)
+    t, _ = time_steps(lambda i: torch.mm(a, b, out=out), warmup, iters, 'cuda' in device)
+    return 2 * n ** 3 / (t['ms_min'] / 1000)
+
+
 def bench_row(cfg, row, models):
     """Time one row; models caches (model, raw model, infos) for the rows that change only the optimizer."""
     c, name = dict(cfg, **row), row['optimizer']
@@ -237,15 +282,15 @@ def bench_row(cfg, row, models):
     settings += [f"iters % {period} != 0: periodic work under/over-counted"] if period and c['iters'] % period else []
     settings += [f"{refreshes} Hessian refreshes timed"] if name == 'sophia' else []
     settings += [] if math.isfinite(loss) else ['loss non-finite']  # the time is valid, the hyperparameters are not
-    mfu = raw_model.estimate_mfu(tokens, t['ms_mean'] / 1000) or None  # against model.py's GPU peak table
-    return dict(optimizer=name, **t, tokens_per_s=tokens / t['ms_mean'] * 1000, mfu=mfu, hessian_refreshes=refreshes,
+    mfu = raw_model.estimate_mfu(tokens, t['ms_mean'] / 1000, peak_flops=cfg.get('peak_flops')) or None
+    return dict(optimizer=name, row=row, flops_per_iter=raw_model.estimate_flops_per_token() * tokens, **t, tokens_per_s=tokens / t['ms_mean'] * 1000, mfu=mfu, hessian_refreshes=refreshes,
                 final_loss=loss, settings=', '.join(settings), error=None)
 
 
 def add_targets(rows, cfg, gpu):
     """Each row's target, and met/missed where it applies: the preset's own model on the GPU kind of the targets."""
     judged = is_preset_model(cfg) and TARGET_GPU in gpu
-    ref = rows[0]['ms_mean'] if len(rows) > 1 and rows[0]['optimizer'] == 'adamw' else None
+    ref = rows[0]['ms_mean'] if len(rows) > 1 and rows[0]['optimizer'] == 'adamw' and not cfg['vary'] else None
     for i, r in enumerate(rows):
         r['ratio'] = r['ms_mean'] / ref if ref and r['ms_mean'] else None
         r['target'], r['met'] = '', None
@@ -257,7 +302,8 @@ def add_targets(rows, cfg, gpu):
             target = RATIO_TARGETS.get(r['optimizer'], OTHER_RATIO)
             r['target'] = f"<= {target:.2f}x"
             r['met'] = r['ratio'] <= target if judged and r['ratio'] else None
-        r['optimizer'] += ' (repeat)' if i > 0 and r['optimizer'] == 'adamw' else ''
+        r['optimizer'] += ' (repeat)' if i > 0 and r['optimizer'] == 'adamw' and not cfg['vary'] else ''
+        r['optimizer'] += ''.join(f" {k}={v}" for k, v in r.get('row', {}).items() if k != 'optimizer')
 
 
 def markdown(rows, c, info):
@@ -265,7 +311,9 @@ def markdown(rows, c, info):
     g = info['gptconf']
     title = c['preset'] + ('' if is_preset_model(c) else ' (modified)') if c['preset'] else 'config'
     lines = [f"### Training step: {title} ({g.n_layer}L/{g.n_head}H/{g.n_embd}, head_dim {g.n_embd // g.n_head}, "
-             f"vocab {g.vocab_size}, {info['params_m']:.2f}M params, {info['tokens']} tokens)", '',
+             f"vocab {g.vocab_size}, {info['params_m']:.2f}M params, {info['tokens']} tokens)"
+             + (f"; rows vary {c['vary']} (the heading shows the first row's model)" if c['vary'] else '')
+             + (f"; the row list run {c['repeat']} times in turn" if c['repeat'] > 1 else ''), '',
              f"- device: {info['gpu']}; torch {torch.__version__}; commit {info['commit']}; {info['date']}",
              f"- command: `{info['command']}`",
              f"- {c['parameterization']} parameterization, tie_embeddings={c['tie_embeddings']}, dropout "
@@ -273,6 +321,7 @@ def markdown(rows, c, info):
              + ('explicit_attention (bench patch)' if c['attn'] == 'explicit' else f"SDPA, backend {c['sdpa']}"),
              f"- {c['warmup']} warm-up iterations dropped, {c['iters']} timed; mean = wall time / iters between two "
              f"synchronizations, median of per-iteration times; x AdamW = mean / mean of the first row", '',
+             f"- MFU against {info['peak']}",
              '| optimizer | settings | ms/iter (mean) | ms/iter (median) | tokens/s | MFU | x AdamW | target | met |',
              '|---|---|---:|---:|---:|---:|---:|---|---|']
     for r in rows:
@@ -283,7 +332,29 @@ def markdown(rows, c, info):
                      f"{100 * r['mfu']:.1f}%" if r['mfu'] else '-', f"{r['ratio']:.3f}" if r['ratio'] else '-',
                      r['target'], {True: 'met', False: 'missed', None: '-'}[r['met']]]
         lines.append('| ' + ' | '.join([r['optimizer'], *cells]) + ' |')
-    return '\n'.join(lines)
+    return '\n'.join(lines + axis_ratios(rows, c))
+
+
+def axis_ratios(rows, cfg):
+    """For each --vary axis: ms/iter (mean) of its last value over its first, every other key of the row equal
+    (with --repeat: the median over the repeats of each)."""
+    def ms(row):
+        times = [o['ms_mean'] for o in rows if o.get('row') == row and o['ms_mean']]
+        return statistics.median(times) if times else None
+
+    lines, done = [], []
+    for key, values in axes(cfg):
+        for r in rows:
+            row = r.get('row', {})
+            if len(values) < 2 or row.get(key) != values[0] or (key, row) in done:
+                continue
+            done.append((key, row))
+            a, b = ms(row), ms(dict(row, **{key: values[-1]}))
+            if a and b:
+                rest = ', '.join(f"{k}={v}" for k, v in row.items() if k != key)
+                lines.append(f"- {key}={values[-1]} / {key}={values[0]} ({rest}): {b / a:.3f}")
+    what = ' (median over the repeats)' if cfg['repeat'] > 1 else ''
+    return ['', f'Ratios of ms/iter (mean){what} along each --vary axis:', ''] + lines if lines else []
 
 
 def main(args):
@@ -302,16 +373,27 @@ def main(args):
         die(f"unknown sdpa '{cfg['sdpa']}': choose auto, {', '.join(SDPA_BACKENDS)}")
     if cfg['attn'] not in ('sdpa', 'explicit'):
         die(f"unknown attn '{cfg['attn']}': choose sdpa or explicit")
-    if not cuda and cfg['dtype'] != 'float32':
-        die(f"dtype='{cfg['dtype']}' on the CPU: use --dtype=float32 (bf16/fp16 autocast is for CUDA)")
-    if cfg['iters'] < 1 or cfg['warmup'] < 0:
-        die(f"iters={cfg['iters']}, warmup={cfg['warmup']}: need iters >= 1 and warmup >= 0")
+    if not cuda and cfg['dtype'] == 'float16':
+        die("dtype='float16' on the CPU: use --dtype=bfloat16 (CPU autocast) or --dtype=float32")
+    if cfg['peak'] not in ('auto', 'table', 'measure'):
+        die(f"unknown peak '{cfg['peak']}': choose auto, table or measure")
+    if cfg['iters'] < 1 or cfg['warmup'] < 0 or cfg['repeat'] < 1:
+        die(f"iters={cfg['iters']}, warmup={cfg['warmup']}, repeat={cfg['repeat']}: need iters >= 1, warmup >= 0, "
+            f"repeat >= 1")
     if cfg['attn'] == 'explicit':
         patch_attention(model_lib)
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True  # as train.py
     gpu = torch.cuda.get_device_name() if cuda else \
         f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
     print(f"{gpu}: {len(row_list)} row(s), {cfg['warmup']} + {cfg['iters']} iterations each", flush=True)
+    table_peak = model_lib.gpu_peak_flops()
+    peak = (f"model.py's bf16 dense peak for this GPU: {table_peak / 1e12:,.0f} TFLOP/s" if table_peak else
+            "model.py's table of GPU peaks, which has none for this device (MFU -)")
+    measure = cfg['peak'] == 'measure' or (cfg['peak'] == 'auto' and not cuda)
+    rates = [matmul_peak(cfg['device'], cfg['peak_n'])] if measure else []  # and again after every row
+    if measure:
+        cfg['peak_flops'] = rates[0]
+        print(f"fp32 matmul peak: {rates[0] / 1e9:,.1f} GFLOP/s", flush=True)
     results, models = [], {}
     with nullcontext() if cfg['sdpa'] == 'auto' else sdpa_kernel(SDPA_BACKENDS[cfg['sdpa']]):  # before compiling
         for row in row_list:
@@ -323,20 +405,29 @@ def main(args):
                     die(e)  # the model itself cannot be built (e.g. base_width vs n_head): a config error
                 traceback.print_exc()
                 msg = ' '.join(f"{type(e).__name__}: {e}".split()).replace('|', '/')[:200]
-                results.append(dict(optimizer=row['optimizer'], ms_mean=None, ms_median=None, tokens_per_s=None,
+                results.append(dict(optimizer=row['optimizer'], row=row, flops_per_iter=None, ms_mean=None, ms_median=None, tokens_per_s=None,
                                     mfu=None, settings='', error=msg))
             gc.collect()  # a row's optimizer state (or a failed row's tensors) must not crowd the next one
             if cuda:
                 torch.cuda.empty_cache()
+            if measure:
+                rates.append(matmul_peak(cfg['device'], cfg['peak_n']))
             print(json.dumps({k: v for k, v in results[-1].items() if k != 'settings'}), flush=True)
+    if measure:  # MFU against the fastest matmul seen in the run (measured before and after every row)
+        cfg['peak_flops'] = max(rates)
+        for r in results:
+            r['mfu'] = r['flops_per_iter'] / (r['ms_mean'] / 1000) / cfg['peak_flops'] if r['ms_mean'] else None
+        peak = (f"the measured fp32 matmul rate: {cfg['peak_flops'] / 1e9:,.1f} GFLOP/s (the fastest {cfg['peak_n']}^3 "
+                f"GEMM of {len(rates)} measurements, before and after every row: {min(rates) / 1e9:,.1f} to "
+                f"{max(rates) / 1e9:,.1f} GFLOP/s; {torch.get_num_threads()} thread(s))")
     add_targets(results, cfg, gpu)
     model, raw_model, _ = next(iter(models.values()))
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout
     info = dict(gptconf=raw_model.config, params_m=raw_model.get_num_params() / 1e6, gpu=gpu, commit=commit.strip(),
                 date=time.strftime('%Y-%m-%d %H:%M'), command='python scripts/bench_train.py ' + shlex.join(args),
                 tokens=f"{cfg['gradient_accumulation_steps']} x {cfg['batch_size']} x {cfg['block_size']}",
-                compiled='off' if model is raw_model else 'on' + ('' if cfg['compile_mode'] == 'default'
-                                                                  else f" ({cfg['compile_mode']})"))
+                compiled='per row' if 'compile' in cfg['vary'] else 'off' if model is raw_model else 'on' +
+                ('' if cfg['compile_mode'] == 'default' else f" ({cfg['compile_mode']})"), peak=peak)
     table = markdown(results, cfg, info)
     print('\n' + table)
     if cfg['out']:

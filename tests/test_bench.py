@@ -106,3 +106,32 @@ def test_explicit_attention_matches_sdpa():
         ga = torch.autograd.grad(a.square().sum(), (q, k, v))
         gb = torch.autograd.grad(b.square().sum(), (q, k, v))
         assert all(torch.allclose(x, y, atol=1e-4) for x, y in zip(ga, gb))
+
+
+def test_vary_repeat_and_measured_peak(tmp_path, monkeypatch):
+    # a grid of rows (--vary) run twice in turn (--repeat), MFU against an fp32 matmul timed in the same run
+    out = tmp_path / 'grid.md'
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')
+    r = run_script(['scripts/bench_train.py', 'config/debug_cpu.py', '--vocab_size=65', '--n_embd=32',
+                    '--block_size=16', '--batch_size=4', '--warmup=1', '--iters=2', '--peak_n=128', '--repeat=2',
+                    '--vary=parameterization=nanogpt,mup;n_embd=32,64', f'--out={out}'], timeout=180)
+    assert r.returncode == 0, r.stderr[-3000:]
+    text = out.read_text()
+    peak = float(text.split('the measured fp32 matmul rate: ')[1].split(' GFLOP/s')[0].replace(',', ''))
+    assert 'the fastest 128^3 GEMM of 9 measurements' in text
+    assert peak > 0 and 'run 2 times in turn' in text
+    records = [json.loads(line) for line in (tmp_path / 'grid.jsonl').read_text().splitlines()]
+    assert [tuple(r['row'][k] for k in ('parameterization', 'n_embd')) for r in records] == \
+        2 * [('nanogpt', 32), ('nanogpt', 64), ('mup', 32), ('mup', 64)]
+    for rec in records:  # MFU = model FLOPs per second over the fastest matmul rate measured in the run
+        assert math.isclose(rec['mfu'], rec['flops_per_iter'] / (rec['ms_mean'] / 1000) / (peak * 1e9), rel_tol=2e-3)
+    ms = {}
+    for rec in records:
+        ms.setdefault((rec['row']['parameterization'], rec['row']['n_embd']), []).append(rec['ms_mean'])
+    med = {k: sorted(v)[0] / 2 + sorted(v)[1] / 2 for k, v in ms.items()}  # the median of two
+    line = next(x for x in text.splitlines() if x.startswith('- parameterization=mup / parameterization=nanogpt '
+                                                              '(n_embd=32'))
+    assert f"{med[('mup', 32)] / med[('nanogpt', 32)]:.3f}" == line.rsplit(': ', 1)[1], (line, med)
+    assert sum(x.startswith('- n_embd=64 / n_embd=32') for x in text.splitlines()) == 2
+    bad = run_script(['scripts/bench_train.py', 'config/debug_cpu.py', '--vary=n_embdd=32,64'], timeout=120)
+    assert bad.returncode == 2 and bad.stderr.strip().startswith('error: vary:'), bad.stderr

@@ -306,7 +306,21 @@ def test_splus_optax_order_and_auto_on_cpu_use_torch(monkeypatch):
         p.grad = torch.randn(6, 4, device=DEVICE)
         opt.step()
         opt.step()  # step 2: non-identity bases
-    assert len(calls) == (2 if CUDA else 0)  # 'auto' takes the kernel on CUDA only; optax never
+    assert len(calls) == 0  # optax never takes the kernel; 'auto' does not either (slower than torch on an H200)
+
+
+def test_auto_takes_only_a_kernel_that_measured_faster(monkeypatch):
+    class OnCuda:  # pick() only asks where a tensor lives before the module's supported()
+        is_cuda = True
+    monkeypatch.setattr(kernels, 'HAS_TRITON', True)
+    for module in (splus_k, sophia_k):
+        monkeypatch.setattr(module, 'INTERPRETED', False)
+        monkeypatch.setattr(module, 'supported', lambda tensors: True)
+    assert kernels.pick('auto', 'splus_kernel', 'splus', [OnCuda()]) is None
+    assert kernels.pick('auto', 'sophia_kernel', 'sophia', [OnCuda()]) is sophia_k
+    assert kernels.pick('triton', 'splus_kernel', 'splus', [OnCuda()]) is splus_k  # asked for: it runs
+    monkeypatch.setattr(splus_k, 'AUTO', True)
+    assert kernels.pick('auto', 'splus_kernel', 'splus', [OnCuda()]) is splus_k
 
 
 def sophia_run(kernel, steps=7):

@@ -46,3 +46,23 @@ def test_install_picks_the_torch_build_and_prints_the_venv_size(tmp_path, gpu, h
     calls = log.read_text().splitlines()
     assert calls == ([f"install {torch_line}"] if torch_line else []) + ['install -r requirements.txt'], calls
     assert 'venv size: ' in r.stdout and str(venv) in r.stdout.splitlines()[-2], r.stdout
+
+
+@pytest.mark.skipif(shutil.which('make') is None or not sys.platform.startswith('linux'), reason='needs make, Linux')
+@pytest.mark.parametrize('freeze', ['torch==2.13.0+cpu', ''])
+def test_bench_install_holds_torch_at_the_venvs_version(tmp_path, freeze):
+    venv, log = fake_venv(tmp_path, True)
+    for stamp in ('.installed', '.installed-test'):  # the venv and the test packages are there already
+        (venv / stamp).touch()
+    # pip freeze answers with the venv's torch (or none); every other pip call is logged
+    (venv / 'bin' / 'pip').write_text(f"#!/bin/sh\nif [ \"$1\" = freeze ]; then printf 'numpy==2.4.6\\n{freeze}\\n'; "
+                                      f"exit 0; fi\necho \"$@\" >> {log}\n")
+    r = subprocess.run(['make', '-C', str(ROOT), f'VENV={venv}', 'bench-install'], capture_output=True, text=True,
+                       timeout=60)
+    constraints = venv / 'constraints-torch.txt'
+    if not freeze:  # nothing to pin: refused before pip installs anything
+        assert r.returncode != 0 and 'error: no torch' in r.stderr and not log.exists(), r.stdout + r.stderr
+        return
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert constraints.read_text() == 'torch==2.13.0+cpu\n'
+    assert log.read_text().splitlines() == [f'install -r requirements-bench.txt --constraint {constraints}']

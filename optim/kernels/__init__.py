@@ -53,8 +53,9 @@ def pick(mode, option, name, tensors):
         except Exception as e:  # noqa: BLE001 -- a broken triton must not stop training: torch is always there
             warnings.warn(f"optim.kernels.{name} did not import ({type(e).__name__}: {e}); using the torch path")
             return None
-        # the interpreter is for tests on CPU; under it CUDA tensors take the torch path
-        return module if not module.INTERPRETED and module.supported(tensors) else None
+        # the interpreter is for tests on CPU; under it CUDA tensors take the torch path. AUTO: whether the kernel
+        # beat the torch path where it was measured (each module says where); a slower one runs only when asked
+        return module if module.AUTO and not module.INTERPRETED and module.supported(tensors) else None
     check_mode(mode, option)
     if not HAS_TRITON:
         raise RuntimeError(f"{option}='triton' needs the triton package (pip install triton); "

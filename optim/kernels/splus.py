@@ -127,6 +127,10 @@ def _matmul_update_kernel(a_ptr, b_ptr, p_ptr, ema_ptr, M, N, K, s_am, s_ak, s_b
 
 # the interpreter (TRITON_INTERPRET=1 when this module was imported) runs the kernels on CPU tensors
 INTERPRETED = type(_matmul_sign_kernel).__name__ == 'InterpretedFunction'
+# splus_kernel='auto' leaves this kernel off: on one H200 (torch 2.11, triton 3.6, fp32 TF32, 2026-11-29,
+# scripts/bench_kernels.py) it took 1.2-2.3x the time of the torch path at every GPT-2 and width-2048 shape (its
+# matmuls ran at 35-238 TFLOP/s against cuBLAS's 55-322); splus_kernel='triton' still runs it
+AUTO = False
 
 
 # -----------------------------------------------------------------------------
