@@ -194,12 +194,13 @@ def cpu_model():
 
 
 def git_commit():
-    """The repository's commit (with '+changes' when the tree differs from it): the code the runs ran."""
+    """The repository's commit (with '+changes' when the tree differs from it): the code the runs ran. results/ is
+    not looked at: the reports this script writes there are no change to the code."""
     def git(*a):
         return subprocess.run(['git', *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     try:
         head = git('rev-parse', '--short', 'HEAD')
-        return (head + ('+changes' if git('status', '--porcelain', '--untracked-files=no') else '')) or 'unknown'
+        return (head + ('+changes' if git('status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)results') else '')) or 'unknown'
     except OSError:
         return 'unknown'
 

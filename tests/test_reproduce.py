@@ -539,3 +539,21 @@ def test_killed_smoke_reproduction_resumes_and_skips_finished_runs(tmp_path, cha
     report, summary = check_outputs(tmp_path / 'results', 'splus_steps', r)
     assert summary['runs']['finished'] == 4 and 'over 2 invocation(s)' in report
     assert '| AdamW |' in report and '| SPlus |' in report and 'val_loss_vs_step.png' in report
+
+
+def test_commit_line_counts_code_changes_not_the_reports(tmp_path, monkeypatch):
+    def git(*a):
+        subprocess.run(['git', *a], cwd=tmp_path, check=True, capture_output=True)
+    (tmp_path / 'results').mkdir()
+    (tmp_path / 'train.py').write_text('x = 1\n')
+    (tmp_path / 'results' / 'README.md').write_text('index\n')
+    git('init', '-q')
+    git('add', '.')
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'c')
+    monkeypatch.setattr(R, 'ROOT', tmp_path)
+    head = R.git_commit()
+    assert head and '+' not in head
+    (tmp_path / 'results' / 'README.md').write_text('index with a new verdict\n')  # a report: not the code
+    assert R.git_commit() == head
+    (tmp_path / 'train.py').write_text('x = 2\n')
+    assert R.git_commit() == head + '+changes'
