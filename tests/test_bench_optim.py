@@ -8,8 +8,19 @@ a note row, not a crash.
 import importlib.util
 import math
 
+import pytest
+import torch
+
 import optim
 from conftest import ROOT
+
+
+@pytest.fixture(autouse=True)
+def keep_thread_count():
+    """bench_optim's --threads sets this process's torch thread count: put it back for the tests that follow."""
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
 
 
 def load():

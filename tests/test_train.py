@@ -40,7 +40,10 @@ def test_run_folder_and_golden_losses(tmp_path, char_data):
     assert json.loads((run / 'config.json').read_text())['parameterization'] == 'mup'
     assert 'readout' in (run / 'groups.txt').read_text()
     # what a CPU user sees: the device and its threads, an ETA, no MFU (no known peak), no hint for this size
-    threads = torch.get_num_threads()  # this process's count: the run inherits OMP_NUM_THREADS
+    # a fresh process's count (what the run started with: OMP_NUM_THREADS or torch's default), not this process's,
+    # which an in-process test may have changed
+    threads = int(subprocess.run([sys.executable, '-c', 'import torch; print(torch.get_num_threads())'],
+                                 capture_output=True, text=True, check=True).stdout)
     assert f"device: cpu ({threads} thread{'s' if threads > 1 else ''})" in r.stdout and 'eta ' in r.stdout, \
         r.stdout[:2000]
     assert 'mfu' not in r.stdout and 'demo_cpu' not in r.stdout and summary['mfu'] is None
