@@ -536,7 +536,7 @@ if action == 'error':
     sys.exit(2)
 if action == 'finished':
     print0(plan['msg'])
-    dist.cleanup()
+    dist.finish()
     sys.exit(0)
 resume = action == 'resume'
 
@@ -887,4 +887,4 @@ if sample_tokens and not diverged:
             out = raw_model.generate(start, sample_tokens, temperature=0.8, top_k=200)[0].tolist()
         text = decode(out)
         dist.print0(f"--- sample ---\n{text}\n--------------")
-dist.cleanup()
+dist.finish()  # under torchrun: exits here

@@ -233,20 +233,50 @@ for rows in (5, 1, 4):  # uneven (3 + 2), a rank with no rows (1 + 0), even
         assert torch.equal(full, ref), (rows, full, ref)
     scatter_from(ref * 2 if rank == 1 else None, p, 1)
     assert torch.equal(p.full_tensor(), ref * 2), rows
-print('ok', rank)
-dist.destroy_process_group()
+print('ok', rank, flush=True)
+from dist import finish  # the repository's teardown (dist.py), as train.py ends
+finish()
 '''
+
+
+EXIT_CHECK = '''
+import torch, torch.distributed as dist
+from torch.distributed.fsdp import fully_shard
+dist.init_process_group('gloo')
+m = torch.nn.Linear(3, 5, bias=False)
+fully_shard(m)
+m(torch.ones(2, 3)).sum().backward()
+print('ok', dist.get_rank(), m.weight.full_tensor().shape[0], flush=True)
+from dist import finish
+finish()
+print('not reached', flush=True)
+'''
+
+
+def two_rank_script(code, timeout=120):
+    """Run `code` in 2 gloo processes: [(returncode, stdout, stderr)] per rank."""
+    port = free_port()
+    procs = [subprocess.Popen([sys.executable, '-c', code], cwd=ROOT, text=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE,
+                              env=dict(os.environ, RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE='2', MASTER_ADDR='127.0.0.1',
+                                       MASTER_PORT=str(port), OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT)))
+             for r in range(2)]
+    outs = [p.communicate(timeout=timeout) for p in procs]
+    return [(p.returncode, out, err) for p, (out, err) in zip(procs, outs)]
+
+
+def test_finish_exits_cleanly_after_fsdp():
+    """dist.finish ends every rank with status 0 and nothing after it runs. Ending normally after
+    destroy_process_group instead aborted one rank with SIGABRT after the program's last line (interpreter
+    finalization with FSDP2 objects alive) in 4 of 80 runs of the uneven-shards program below on a loaded 2-core
+    machine; with finish, 0 of 80: finish skips finalization, so that abort cannot happen."""
+    for _ in range(6):
+        for rank, (rc, out, err) in enumerate(two_rank_script(EXIT_CHECK)):
+            assert rc == 0 and out == f'ok {rank} 5\n', (rc, out, err[-2000:])
 
 
 def test_gather_to_owner_and_scatter_back_on_uneven_shards():
     """FSDP2 shards in torch.chunk layout (uneven, and a rank with no rows): the owner gets the exact tensor, and
     its new value comes back to every shard exactly."""
-    port = free_port()
-    procs = [subprocess.Popen([sys.executable, '-c', GATHER_CHECK], cwd=ROOT, text=True, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE,
-                              env=dict(os.environ, RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE='2', MASTER_ADDR='127.0.0.1',
-                                       MASTER_PORT=str(port), OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT)))
-             for r in range(2)]
-    outs = [p.communicate(timeout=120) for p in procs]
-    for p, (out, err) in zip(procs, outs):
-        assert p.returncode == 0 and out.startswith('ok'), err[-3000:]
+    for rc, out, err in two_rank_script(GATHER_CHECK):
+        assert rc == 0 and out.startswith('ok'), err[-3000:]
