@@ -135,7 +135,9 @@ def test_one_point_per_gpu_group_concurrently(tmp_path, monkeypatch, capsys):
 def test_killed_sweep_resumes_without_rerunning_and_records_crashes(tmp_path, char_data):
     sw = tmp_path / 'sw'
     bad, good1, good2 = 'w65', 'lr0.01', 'lr0.03'  # n_embd=65 is not divisible by n_head=2: train.py exits 2
-    f = sweep_file(tmp_path / 's.py', sw, fixed=dict(max_iters=12, eval_interval=3, eval_iters=2, log_interval=1),
+    # 60 steps: the kill below must land between good2's first checkpoint (step 3) and its end; with 12 steps that
+    # window (~0.2 s) was missed once on a loaded 2-core machine (the run finished before SIGTERM)
+    f = sweep_file(tmp_path / 's.py', sw, fixed=dict(max_iters=60, eval_interval=3, eval_iters=2, log_interval=1),
                    points=[dict(n_embd=65), dict(learning_rate=0.01), dict(learning_rate=0.03)])
     env = dict(os.environ, OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='', PYTHONUNBUFFERED='1')
     cmd = [sys.executable, 'scripts/sweep.py', str(f)]
@@ -167,9 +169,9 @@ def test_killed_sweep_resumes_without_rerunning_and_records_crashes(tmp_path, ch
     assert count(evts, 'start', good2) == 2 and count(evts, 'done', good2) == 1  # resumed, finished once
     assert 'resuming from' in (sw / 'logs' / f'{good2}.out').read_text()  # from its checkpoint, not from scratch
     rows = [json.loads(line) for line in open(sw / good2 / 'metrics.jsonl')]
-    assert [r['iter'] for r in rows if r['kind'] == 'train'] == list(range(1, 13))  # every step exactly once
-    assert [r['iter'] for r in rows if r['kind'] == 'eval'] == [0, 3, 6, 9, 12]
-    assert json.loads((sw / good2 / 'summary.json').read_text())['iters'] == 12
+    assert [r['iter'] for r in rows if r['kind'] == 'train'] == list(range(1, 61))  # every step exactly once
+    assert [r['iter'] for r in rows if r['kind'] == 'eval'] == list(range(0, 61, 3))
+    assert json.loads((sw / good2 / 'summary.json').read_text())['iters'] == 60
     failed = [e for e in evts if e['event'] == 'failed']
     assert [e['run_name'] for e in failed] == [bad, bad]  # retried by the restart, recorded both times
     assert failed[-1]['returncode'] == 2 and 'error:' in failed[-1]['stderr_tail']
