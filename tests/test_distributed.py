@@ -39,20 +39,27 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_ranks(args, world_size, timeout=240):
-    """Start `world_size` train.py processes with torchrun's environment; all must succeed."""
+def start_ranks(argv, world_size, timeout=240):
+    """Run `python *argv` as `world_size` processes with torchrun's environment (the repository on PYTHONPATH):
+    [(returncode, stdout, stderr)] per rank."""
     port = free_port()
     procs = []
     for rank in range(world_size):
         env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world_size),
                    LOCAL_WORLD_SIZE=str(world_size), MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port),
-                   OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
-        procs.append(subprocess.Popen([sys.executable, 'train.py', *args], cwd=ROOT, env=env, text=True,
+                   OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1', PYTHONPATH=str(ROOT))
+        procs.append(subprocess.Popen([sys.executable, *argv], cwd=ROOT, env=env, text=True,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE))
     outs = [p.communicate(timeout=timeout) for p in procs]
-    for p, (out, err) in zip(procs, outs):
-        assert p.returncode == 0, f"rank failed:\n{out[-2000:]}\n{err[-3000:]}"
-    return outs[0][0]
+    return [(p.returncode, out, err) for p, (out, err) in zip(procs, outs)]
+
+
+def run_ranks(args, world_size, timeout=240):
+    """Start `world_size` train.py processes with torchrun's environment; all must succeed."""
+    ranks = start_ranks(['train.py', *args], world_size, timeout)
+    for rc, out, err in ranks:
+        assert rc == 0, f"rank failed:\n{out[-2000:]}\n{err[-3000:]}"
+    return ranks[0][1]
 
 
 def run_single(args, timeout=240):
@@ -253,30 +260,18 @@ print('not reached', flush=True)
 '''
 
 
-def two_rank_script(code, timeout=120):
-    """Run `code` in 2 gloo processes: [(returncode, stdout, stderr)] per rank."""
-    port = free_port()
-    procs = [subprocess.Popen([sys.executable, '-c', code], cwd=ROOT, text=True, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE,
-                              env=dict(os.environ, RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE='2', MASTER_ADDR='127.0.0.1',
-                                       MASTER_PORT=str(port), OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT)))
-             for r in range(2)]
-    outs = [p.communicate(timeout=timeout) for p in procs]
-    return [(p.returncode, out, err) for p, (out, err) in zip(procs, outs)]
-
-
 def test_finish_exits_cleanly_after_fsdp():
     """dist.finish ends every rank with status 0 and nothing after it runs. Ending normally after
     destroy_process_group instead aborted one rank with SIGABRT after the program's last line (interpreter
-    finalization with FSDP2 objects alive) in 4 of 80 runs of the uneven-shards program below on a loaded 2-core
-    machine; with finish, 0 of 80: finish skips finalization, so that abort cannot happen."""
+    finalization with FSDP2 objects alive) in 4 of 80 runs of GATHER_CHECK (the uneven-shards program) on a
+    loaded 2-core machine; with finish, 0 of 80: finish skips finalization, so that abort cannot happen."""
     for _ in range(6):
-        for rank, (rc, out, err) in enumerate(two_rank_script(EXIT_CHECK)):
+        for rank, (rc, out, err) in enumerate(start_ranks(['-c', EXIT_CHECK], 2, timeout=120)):
             assert rc == 0 and out == f'ok {rank} 5\n', (rc, out, err[-2000:])
 
 
 def test_gather_to_owner_and_scatter_back_on_uneven_shards():
     """FSDP2 shards in torch.chunk layout (uneven, and a rank with no rows): the owner gets the exact tensor, and
     its new value comes back to every shard exactly."""
-    for rc, out, err in two_rank_script(GATHER_CHECK):
+    for rc, out, err in start_ranks(['-c', GATHER_CHECK], 2, timeout=120):
         assert rc == 0 and out.startswith('ok'), err[-3000:]
